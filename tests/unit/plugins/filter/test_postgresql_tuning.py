@@ -4,24 +4,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from plugin_loader import load_plugin
 
-PLUGIN_PATH = Path(__file__).resolve().parents[4] / "plugins" / "filter" / "postgresql_tuning.py"
-
-
-def _load_plugin():
-    spec = importlib.util.spec_from_file_location("datatech_mlops_postgresql_tuning", PLUGIN_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-plugin = _load_plugin()
+plugin = load_plugin("plugins/filter/postgresql_tuning.py")
 tune = plugin.FilterModule().filters()["postgresql_tuning"]
 kb = plugin.parse_memory
 
