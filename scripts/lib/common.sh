@@ -16,9 +16,9 @@ log() { printf '\n==> %s\n' "$*"; }
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-install_system_packages() {
+install_system_packages() {  # $@: Debian packages
   local missing=()
-  for pkg in docker.io debootstrap rsync python3-venv git make; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   if ((${#missing[@]})); then
@@ -63,10 +63,21 @@ build_images() {
   as_root bash "$ROOT/scripts/lib/images.sh" 12 13
 }
 
-bootstrap() {
-  install_system_packages
-  start_docker
+# Python tools and the collection link: enough for the static checks.
+bootstrap_tools() {
+  install_system_packages python3-venv git rsync bc
   make_venv
   link_collection
+}
+
+# A Docker engine and the base images: for Molecule, the lab and the benchmark.
+bootstrap_containers() {
+  install_system_packages docker.io debootstrap
+  start_docker
   build_images
+}
+
+bootstrap() {
+  bootstrap_tools
+  bootstrap_containers
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs inside the benchmark container as root: times an analytic query and pgbench
+# under the server's current settings. Prints "query_s=<median> tps=<mean>".
+set -euo pipefail
+DB=bench
+psql_() { sudo -u postgres psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+if [[ ${1:-} == init ]]; then
+  sudo -u postgres createdb "$DB" 2>/dev/null || true
+  # 3 million rows in pgbench_accounts, plus a dimension table for the join.
+  sudo -u postgres pgbench -i -q -s 30 "$DB" >/dev/null 2>&1
+  psql_ -d "$DB" -c "DROP TABLE IF EXISTS regions; CREATE TABLE regions AS SELECT g AS bid, 'region-' || (g % 7) AS region FROM generate_series(1, 30) g; ANALYZE;"
+  exit 0
+fi
+
+QUERY="SELECT r.region, count(*), sum(a.abalance), avg(length(a.filler))
+       FROM pgbench_accounts a JOIN regions r USING (bid)
+       WHERE a.aid % 3 <> 0 GROUP BY r.region ORDER BY r.region"
+psql_ -d "$DB" -c "$QUERY" >/dev/null   # warm the cache
+times=()
+for _ in 1 2 3 4 5; do
+  start=$(date +%s.%N)
+  psql_ -d "$DB" -c "$QUERY" >/dev/null
+  times+=("$(echo "$(date +%s.%N) - $start" | bc -l)")
+done
+median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+tps=$(sudo -u postgres pgbench -c 4 -j 2 -T 15 "$DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+printf 'query_s=%.3f tps=%.1f\n' "$median" "$tps"
