@@ -65,7 +65,7 @@ build_images() {
 
 # Python tools and the collection link: enough for the static checks.
 bootstrap_tools() {
-  install_system_packages python3-venv git rsync bc
+  install_system_packages python3-venv git rsync bc shellcheck
   make_venv
   link_collection
 }

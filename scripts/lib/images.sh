@@ -23,7 +23,7 @@ build_image() {
     return 0
   fi
   echo "building $image from debootstrap $codename (recipe $hash)"
-  rootfs=$(mktemp -d /tmp/rootfs-$codename.XXXXXX)
+  rootfs=$(mktemp -d "/tmp/rootfs-$codename.XXXXXX")
   debootstrap --variant=minbase --include="$PACKAGES" "$codename" "$rootfs" "$DEBIAN_MIRROR" >"$rootfs.log" 2>&1 \
     || { tail -20 "$rootfs.log"; rm -rf "$rootfs"; return 1; }
   # Keep the image small and let systemd boot cleanly inside a container.

@@ -22,7 +22,7 @@ def render(release: str) -> dict[str, str]:
     fields = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            key, _, value = line.partition(":")
+            key, value = line.split(":", 1)
             fields[key] = value.strip()
     return fields
 
