@@ -1,0 +1,214 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, DataTech platform team
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make Airflow's connections, variables and pools match a description, in one process."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: airflow_objects
+short_description: Make Airflow connections, variables and pools match
+version_added: 0.1.0
+author: DataTech platform team
+description:
+  - Creates or updates the listed connections, variables and pools in Airflow's metadata
+    database; objects not listed are left alone.
+  - Runs inside Airflow's own Python (set C(ansible_python_interpreter) to the virtualenv's
+    python and C(AIRFLOW_HOME) in the environment), so one task does what would otherwise
+    take a CLI start per object.
+requirements:
+  - apache-airflow >= 3.0 importable by the module's interpreter
+options:
+  connections:
+    description: Connections.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      conn_id: {description: Connection id., type: str, required: true}
+      conn_type: {description: Connection type., type: str, required: true}
+      host: {description: Host., type: str}
+      port: {description: Port., type: int}
+      schema: {description: Schema (the database for postgres)., type: str}
+      login: {description: Login., type: str}
+      password: {description: Password., type: str, no_log: true}
+      extra: {description: Extra fields., type: dict, default: {}}
+      description: {description: Description., type: str}
+  variables:
+    description: Variables; values that are not strings are stored as JSON.
+    type: dict
+    default: {}
+  pools:
+    description: Pools.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name: {description: Pool name., type: str, required: true}
+      slots: {description: Slots (-1 for unlimited)., type: int, required: true}
+      description: {description: Description., type: str, default: ""}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Connections, variables and pools
+  datatech.mlops.airflow_objects:
+    connections:
+      - {conn_id: mlops_db, conn_type: postgres, host: db01, port: 5432, schema: airflow, login: airflow, password: "{{ pw }}"}
+    variables: {feature_table: features.daily}
+    pools: [{name: training, slots: 2}]
+  environment:
+    AIRFLOW_HOME: /opt/airflow
+  vars:
+    ansible_python_interpreter: /opt/airflow/venv/bin/python
+"""
+
+RETURN = r"""
+changed_connections:
+  description: Connection ids created or updated.
+  returned: always
+  type: list
+  elements: str
+changed_variables:
+  description: Variable names created or updated.
+  returned: always
+  type: list
+  elements: str
+changed_pools:
+  description: Pool names created or updated.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from airflow.models import Connection, Pool, Variable
+    from airflow.utils.session import create_session
+except ImportError:
+    AIRFLOW_IMPORT_ERROR = traceback.format_exc()
+else:
+    AIRFLOW_IMPORT_ERROR = None
+
+CONNECTION_FIELDS = ("conn_type", "host", "port", "schema", "login", "password", "description")
+
+
+def _connection_extra(wanted):
+    return json.dumps(wanted.get("extra") or {}, sort_keys=True)
+
+
+def _connection_differs(existing, wanted):
+    if any(getattr(existing, field) != wanted.get(field) for field in CONNECTION_FIELDS):
+        return True
+    current = json.loads(existing.extra) if existing.extra else {}
+    return json.dumps(current, sort_keys=True) != _connection_extra(wanted)
+
+
+def sync_connections(session, wanted_list, check_mode):
+    changed = []
+    for wanted in wanted_list:
+        existing = session.query(Connection).filter(Connection.conn_id == wanted["conn_id"]).one_or_none()
+        if existing is not None and not _connection_differs(existing, wanted):
+            continue
+        changed.append(wanted["conn_id"])
+        if check_mode:
+            continue
+        if existing is None:
+            existing = Connection(conn_id=wanted["conn_id"])
+            session.add(existing)
+        for field in CONNECTION_FIELDS:
+            setattr(existing, field, wanted.get(field))
+        existing.extra = _connection_extra(wanted)
+    return changed
+
+
+def _variable_text(value):
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def sync_variables(session, wanted, check_mode):
+    changed = []
+    for key, value in wanted.items():
+        existing = session.query(Variable).filter(Variable.key == key).one_or_none()
+        text = _variable_text(value)
+        if existing is not None and existing.val == text:
+            continue
+        changed.append(key)
+        if check_mode:
+            continue
+        if existing is None:
+            session.add(Variable(key=key, val=text))
+        else:
+            existing.val = text
+    return changed
+
+
+def sync_pools(session, wanted_list, check_mode):
+    changed = []
+    for wanted in wanted_list:
+        existing = session.query(Pool).filter(Pool.pool == wanted["name"]).one_or_none()
+        description = wanted.get("description") or ""
+        if existing is not None and existing.slots == wanted["slots"] and (existing.description or "") == description:
+            continue
+        changed.append(wanted["name"])
+        if check_mode:
+            continue
+        if existing is None:
+            session.add(
+                Pool(pool=wanted["name"], slots=wanted["slots"], description=description, include_deferred=False)
+            )
+        else:
+            existing.slots = wanted["slots"]
+            existing.description = description
+    return changed
+
+
+def main():
+    connection_spec = {
+        "conn_id": {"type": "str", "required": True},
+        "conn_type": {"type": "str", "required": True},
+        "host": {"type": "str"},
+        "port": {"type": "int"},
+        "schema": {"type": "str"},
+        "login": {"type": "str"},
+        "password": {"type": "str", "no_log": True},
+        "extra": {"type": "dict", "default": {}},
+        "description": {"type": "str"},
+    }
+    pool_spec = {
+        "name": {"type": "str", "required": True},
+        "slots": {"type": "int", "required": True},
+        "description": {"type": "str", "default": ""},
+    }
+    module = AnsibleModule(
+        argument_spec={
+            "connections": {"type": "list", "elements": "dict", "default": [], "options": connection_spec},
+            "variables": {"type": "dict", "default": {}},
+            "pools": {"type": "list", "elements": "dict", "default": [], "options": pool_spec},
+        },
+        supports_check_mode=True,
+    )
+    if AIRFLOW_IMPORT_ERROR:
+        module.fail_json(
+            msg=missing_required_lib("apache-airflow", reason="run the module with Airflow's python"),
+            exception=AIRFLOW_IMPORT_ERROR,
+        )
+    with create_session() as session:
+        result = {
+            "changed_connections": sync_connections(session, module.params["connections"], module.check_mode),
+            "changed_variables": sync_variables(session, module.params["variables"], module.check_mode),
+            "changed_pools": sync_pools(session, module.params["pools"], module.check_mode),
+        }
+    module.exit_json(changed=any(result.values()), **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Import every DAG file of a folder with Airflow's DagBag; print the failures, exit 1 if any.
+
+Run with Airflow's python: check_dag_imports.py <folder>
+"""
+
+import sys
+
+from airflow.models.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+for path, error in sorted(bag.import_errors.items()):
+    print(f"{path}:\n  " + str(error).strip().replace("\n", "\n  "))
+print(f"{len(bag.dags)} DAGs imported, {len(bag.import_errors)} files failed", file=sys.stderr)
+sys.exit(1 if bag.import_errors else 0)
