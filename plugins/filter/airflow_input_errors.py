@@ -43,6 +43,8 @@ import os
 import posixpath
 import re
 
+from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import collect, duplicates
+
 VERSION = re.compile(r"^3\.[0-9]+\.[0-9]+$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 SECTION = re.compile(r"^[a-z_.]+$")
@@ -143,15 +145,6 @@ def _count_errors(cfg):
     return errors
 
 
-def _duplicates(names):
-    seen, dups = set(), []
-    for name in names:
-        if name in seen and name not in dups:
-            dups.append(name)
-        seen.add(name)
-    return dups
-
-
 def _content_errors(cfg):
     errors = []
     connections = cfg.get("connections") or []
@@ -160,13 +153,13 @@ def _content_errors(cfg):
             errors.append(
                 f"airflow_connections[{i}]: conn_id {conn.get('conn_id')!r} may hold only letters, digits, '_', '.', '-'."
             )
-    for name in _duplicates(c.get("conn_id") for c in connections):
+    for name in duplicates(c.get("conn_id") for c in connections):
         errors.append(f"airflow_connections: {name!r} is listed more than once; keep one entry per conn_id.")
     pools = cfg.get("pools") or []
     for i, pool in enumerate(pools):
         if not isinstance(pool.get("slots"), int) or pool["slots"] < -1:
             errors.append(f"airflow_pools[{i}] ({pool.get('name')!r}): slots must be -1 (unlimited) or more.")
-    for name in _duplicates(p.get("name") for p in pools):
+    for name in duplicates(p.get("name") for p in pools):
         errors.append(f"airflow_pools: {name!r} is listed more than once; keep one entry per pool.")
     for section, values in (cfg.get("config") or {}).items():
         if not SECTION.match(str(section)) or not isinstance(values, dict):
@@ -190,10 +183,7 @@ CHECKS = (
 
 def airflow_input_errors(cfg):
     """Return every problem in the role's input, one message each."""
-    errors = []
-    for check in CHECKS:
-        errors.extend(check(cfg))
-    return errors
+    return collect(CHECKS, cfg)
 
 
 class FilterModule:

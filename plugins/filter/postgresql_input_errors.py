@@ -42,6 +42,8 @@ import ipaddress
 import posixpath
 import re
 
+from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import collect, duplicates
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]{0,62}$")
 EXTENSION = re.compile(r"^[a-z_][a-z0-9_-]{0,62}$")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -130,15 +132,6 @@ def _server_errors(cfg):
     return errors
 
 
-def _duplicates(names):
-    seen, dups = set(), []
-    for name in names:
-        if name in seen and name not in dups:
-            dups.append(name)
-        seen.add(name)
-    return dups
-
-
 def _user_errors(cfg):
     errors = []
     users = cfg.get("users") or []
@@ -158,7 +151,7 @@ def _user_errors(cfg):
                 errors.append(
                     f"{where}: member_of names {group!r}, which is not in postgresql_users; add it (login: false) first."
                 )
-    for name in _duplicates(u.get("name") for u in users):
+    for name in duplicates(u.get("name") for u in users):
         errors.append(f"postgresql_users: {name!r} is listed more than once; keep one entry per user.")
     return errors
 
@@ -186,12 +179,12 @@ def _database_errors(cfg):
                 errors.append(
                     f"{where}: schema {schema.get('name')!r} owner {schema['owner']!r} is not in postgresql_users."
                 )
-        for name_ in _duplicates(s.get("name") for s in db.get("schemas") or []):
+        for name_ in duplicates(s.get("name") for s in db.get("schemas") or []):
             errors.append(f"{where}: schema {name_!r} is listed more than once.")
         for ext in db.get("extensions") or []:
             if not EXTENSION.match(str(ext)):
                 errors.append(f"{where}: extension {ext!r} is not a valid extension name (e.g. pg_trgm, uuid-ossp).")
-    for name in _duplicates(d.get("name") for d in databases):
+    for name in duplicates(d.get("name") for d in databases):
         errors.append(f"postgresql_databases: {name!r} is listed more than once; keep one entry per database.")
     return errors
 
@@ -260,10 +253,7 @@ CHECKS = (
 
 def postgresql_input_errors(cfg):
     """Return every problem in the role's input, one message each."""
-    errors = []
-    for check in CHECKS:
-        errors.extend(check(cfg))
-    return errors
+    return collect(CHECKS, cfg)
 
 
 class FilterModule:

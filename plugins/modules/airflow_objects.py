@@ -9,7 +9,8 @@ DOCUMENTATION = r"""
 module: airflow_objects
 short_description: Make Airflow connections, variables and pools match
 version_added: 0.1.0
-author: DataTech platform team
+author:
+  - DataTech platform team (@datatech)
 description:
   - Creates or updates the listed connections, variables and pools in Airflow's metadata
     database; objects not listed are left alone.
@@ -31,7 +32,7 @@ options:
       port: {description: Port., type: int}
       schema: {description: Schema (the database for postgres)., type: str}
       login: {description: Login., type: str}
-      password: {description: Password., type: str, no_log: true}
+      password: {description: Password (never logged)., type: str}
       extra: {description: Extra fields., type: dict, default: {}}
       description: {description: Description., type: str}
   variables:
@@ -50,8 +51,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what would be created or updated without writing.
   diff_mode:
     support: none
+    description: No diff is returned (connections hold secrets).
 """
 
 EXAMPLES = r"""
