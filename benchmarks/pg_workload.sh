@@ -10,7 +10,7 @@ sudo -u postgres dropdb --if-exists "$DB"
 sudo -u postgres createdb "$DB"
 # 3 million rows in pgbench_accounts (vacuumed by pgbench -i), plus a dimension table.
 sudo -u postgres pgbench -i -q -s 30 "$DB" >/dev/null 2>&1
-psql_ -d "$DB" -c "CREATE TABLE regions AS SELECT g AS bid, 'region-' || (g % 7) AS region FROM generate_series(1, 30) g; VACUUM ANALYZE;"
+psql_ -d "$DB" -c "CREATE TABLE regions AS SELECT g AS bid, 'region-' || (g % 7) AS region FROM generate_series(1, 30) g" -c "VACUUM ANALYZE"
 
 QUERY="SELECT r.region, count(*), sum(a.abalance), avg(length(a.filler))
        FROM pgbench_accounts a JOIN regions r USING (bid)
