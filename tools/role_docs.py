@@ -53,20 +53,26 @@ def rows(options: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def entry_point(name: str, specs: dict) -> list[str]:
+    title = "Variables" if name == "main" else f"Entry point `{name}` (`tasks_from: {name}`)"
+    lines = [f"## {title}\n"]
+    if name != "main":
+        lines += [text(specs.get("short_description", "")) + "\n"]
+    return [*lines, "| Variable | Type | Default | Description |", "|---|---|---|---|", *rows(specs["options"]), ""]
+
+
 def render(role: Path) -> str:
-    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]
+    entry_points = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    main = entry_points["main"]
     lines = [
         HEADER,
         f"# datatech.mlops.{role.name}\n",
-        text(specs.get("short_description", "")) + "\n",
-        *[f"- {text(line)}" for line in specs.get("description", [])],
-        "",
-        "## Variables\n",
-        "| Variable | Type | Default | Description |",
-        "|---|---|---|---|",
-        *rows(specs["options"]),
+        text(main.get("short_description", "")) + "\n",
+        *[f"- {text(line)}" for line in main.get("description", [])],
         "",
     ]
+    for name, specs in entry_points.items():
+        lines += entry_point(name, specs)
     return "\n".join(lines)
 
 
