@@ -23,5 +23,5 @@ for _ in 1 2 3 4 5; do
   times+=("$(echo "$(date +%s.%N) - $start" | bc -l)")
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
-tps=$(sudo -u postgres pgbench -c 4 -j 2 -T 15 "$DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+tps=$(sudo -u postgres pgbench -c 4 -j 2 -T 20 "$DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
 printf 'query_s=%.3f tps=%.1f\n' "$median" "$tps"
