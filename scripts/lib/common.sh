@@ -34,7 +34,9 @@ start_docker() {
   if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
     as_root systemctl start docker
   else
-    as_root bash -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
+    # Detached, in its own session and with no inherited descriptors: a caller's lock
+    # (e.g. flock around a test run) must not be held for as long as dockerd lives.
+    as_root python3 -c 'import subprocess; subprocess.Popen(["dockerd"], stdin=subprocess.DEVNULL, stdout=open("/var/log/dockerd.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)'
   fi
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done
   echo "dockerd did not start; see /var/log/dockerd.log" >&2
