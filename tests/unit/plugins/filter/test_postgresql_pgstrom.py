@@ -1,0 +1,144 @@
+# Copyright: (c) 2026, DataTech platform team
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the PG-Strom plan and settings filters, fed with detection results of
+the recorded H100 and the hosts derived from it (tests/unit/fixtures/gpu)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from gpu_fixtures import build_host
+from plugin_loader import load_plugin
+
+detection = load_plugin("plugins/module_utils/gpu_detection.py")
+filters = load_plugin("plugins/filter/postgresql_pgstrom_plan.py").FilterModule().filters()
+plan_for = filters["postgresql_pgstrom_plan"]
+with_pgstrom = filters["postgresql_pgstrom_settings"]
+
+
+def detect(fixture, tmp_path):
+    host = build_host(fixture, tmp_path)
+
+    def run(args):
+        done = subprocess.run(
+            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    smi = None if fixture == "no-nvidia" else run
+    return detection.collect(str(host.sysfs_root), str(host.procfs_root), smi, "nvidia-smi", "7.5", "13.0")
+
+
+@pytest.mark.parametrize("fixture", ["h100-driver580", "h100x2-driver580"])
+def test_working_gpu_with_toolkit_is_preloaded_with_nothing_to_install(fixture, tmp_path):
+    plan = plan_for(detect(fixture, tmp_path), toolkit_present=True)
+    assert plan == {
+        "preload": True,
+        "install_driver": False,
+        "install_toolkit": False,
+        "reboot": False,
+        "fail": "",
+        "warning": "",
+    }
+
+
+def test_working_gpu_without_toolkit_installs_it_without_a_reboot(tmp_path):
+    plan = plan_for(detect("h100-driver580", tmp_path), toolkit_present=False)
+    assert plan["preload"] and plan["install_toolkit"]
+    assert not plan["install_driver"] and not plan["reboot"]
+
+
+def test_missing_toolkit_when_installs_are_off(tmp_path):
+    plan = plan_for(detect("h100-driver580", tmp_path), toolkit_present=False, install=False)
+    assert not plan["preload"]
+    assert "the CUDA toolkit is not installed" in plan["warning"]
+    assert "postgresql_gpu_install" in plan["warning"]
+
+
+def test_no_gpu_warns_and_keeps_the_server(tmp_path):
+    plan = plan_for(detect("no-nvidia", tmp_path), toolkit_present=False)
+    assert not plan["preload"] and not plan["fail"]
+    assert plan["warning"].startswith("PG-Strom cannot run on this host: no NVIDIA")
+    assert "without pg_strom in shared_preload_libraries" in plan["warning"]
+    assert "postgresql_pgstrom_required" in plan["warning"]
+
+
+def test_no_gpu_required_fails_before_changes(tmp_path):
+    plan = plan_for(detect("no-nvidia", tmp_path), toolkit_present=False, required=True)
+    assert not plan["preload"] and not plan["warning"]
+    assert "no NVIDIA" in plan["fail"]
+    assert "nothing was changed" in plan["fail"]
+
+
+def test_old_gpu_is_refused_with_its_compute_capability(tmp_path):
+    plan = plan_for(detect("p100-driver535", tmp_path), toolkit_present=True)
+    assert not plan["preload"]
+    assert "compute capability 6.0 < 7.5" in plan["warning"]
+
+
+def test_driver_missing_needs_permission_to_reboot(tmp_path):
+    gpu = detect("no-driver", tmp_path)
+    skipped = plan_for(gpu, toolkit_present=False)
+    assert not skipped["preload"]
+    assert "postgresql_gpu_reboot_allowed" in skipped["warning"]
+    failed = plan_for(gpu, toolkit_present=False, required=True)
+    assert "postgresql_gpu_reboot_allowed" in failed["fail"]
+    go = plan_for(gpu, toolkit_present=False, reboot_allowed=True)
+    assert go == {
+        "preload": True,
+        "install_driver": True,
+        "install_toolkit": True,
+        "reboot": True,
+        "fail": "",
+        "warning": "",
+    }
+
+
+def test_driver_missing_and_installs_off(tmp_path):
+    plan = plan_for(detect("no-driver", tmp_path), toolkit_present=True, install=False, reboot_allowed=True)
+    assert not plan["preload"]
+    assert "Install the NVIDIA driver or set postgresql_gpu_install: true" in plan["warning"]
+
+
+def test_driver_too_old_for_cuda_13_is_upgraded(tmp_path):
+    gpu = detect("h100-driver580", tmp_path)
+    gpu = {
+        **gpu,
+        "cuda_driver_version": "12.4",
+        "pgstrom_capable": False,
+        "reasons": ["CUDA driver version 12.4 < 13.0"],
+    }
+    plan = plan_for(gpu, toolkit_present=True, reboot_allowed=True)
+    assert plan["install_driver"] and plan["reboot"] and not plan["install_toolkit"]
+
+
+def test_input_must_be_a_detection_result():
+    with pytest.raises(AnsibleFilterError, match="gpu result of datatech.mlops.gpu_facts"):
+        plan_for({"gpus": []}, toolkit_present=True)
+
+
+def test_settings_keep_the_users_preload_list_and_add_pg_strom_once():
+    settings = with_pgstrom({"shared_preload_libraries": "pg_stat_statements,auto_explain"}, "/usr/local/cuda-13.0")
+    assert settings["shared_preload_libraries"] == "pg_stat_statements,auto_explain,pg_strom"
+    again = with_pgstrom(settings, "/usr/local/cuda-13.0")
+    assert again["shared_preload_libraries"] == "pg_stat_statements,auto_explain,pg_strom"
+
+
+def test_settings_with_an_empty_preload_list():
+    assert with_pgstrom({"shared_preload_libraries": ""}, "/c")["shared_preload_libraries"] == "pg_strom"
+
+
+@pytest.mark.parametrize(("given", "expected"), [(8, 100), (100, 100), (140, 140)])
+def test_worker_processes_at_least_100(given, expected):
+    assert with_pgstrom({"max_worker_processes": given}, "/c")["max_worker_processes"] == expected
+
+
+def test_users_pg_strom_settings_win():
+    settings = with_pgstrom(
+        {}, "/usr/local/cuda-13.0", {"pg_strom.cuda_toolkit_basedir": "/opt/cuda", "pg_strom.enabled": False}
+    )
+    assert settings["pg_strom.cuda_toolkit_basedir"] == "/opt/cuda"
+    assert settings["pg_strom.enabled"] is False

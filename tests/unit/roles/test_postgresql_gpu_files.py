@@ -1,0 +1,163 @@
+"""What the postgresql role writes on a host that detection reports as GPU-capable.
+
+The NVIDIA and Arrow repositories cannot be reached from the tests, so the role's own
+templates and variables are rendered with Ansible's templating engine, and the settings
+file from the tuning and PG-Strom filters, fed with a detection result of the recorded H100.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.yaml.loader import AnsibleLoader
+from ansible.template import Templar, trust_as_template
+from gpu_fixtures import build_host
+from plugin_loader import ROOT, load_plugin
+
+ROLE = ROOT / "roles" / "postgresql"
+detection = load_plugin("plugins/module_utils/gpu_detection.py")
+filters = load_plugin("plugins/filter/postgresql_pgstrom_plan.py").FilterModule().filters()
+tune = load_plugin("plugins/filter/postgresql_tuning.py").FilterModule().filters()["postgresql_tuning"]
+OS_FACTS = {
+    "Debian-12": {"distribution": "Debian", "distribution_major_version": "12", "distribution_release": "bookworm"},
+    "Debian-13": {"distribution": "Debian", "distribution_major_version": "13", "distribution_release": "trixie"},
+    "Ubuntu-24": {"distribution": "Ubuntu", "distribution_major_version": "24", "distribution_release": "noble"},
+}
+
+
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+def templar(os_key="Debian-12", **overrides):
+    variables = {}
+    for name in ("defaults/main.yml", "vars/main.yml"):
+        variables.update(AnsibleLoader((ROLE / name).read_text()).get_single_data())
+    variables.update(ansible_facts=OS_FACTS[os_key], ansible_managed="Ansible managed", **overrides)
+    return Templar(loader=DataLoader(), variables=_trusted(variables))
+
+
+def render(name, os_key="Debian-12", **overrides):
+    return templar(os_key, **overrides).template(trust_as_template((ROLE / "templates" / name).read_text()))
+
+
+def deb822(text):
+    return dict(line.split(": ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@pytest.mark.parametrize(
+    ("os_key", "distro"), [("Debian-12", "debian12"), ("Debian-13", "debian13"), ("Ubuntu-24", "ubuntu2404")]
+)
+def test_nvidia_repository_for_each_os(os_key, distro):
+    assert deb822(render("nvidia-cuda.sources.j2", os_key)) == {
+        "Types": "deb",
+        "URIs": f"https://developer.download.nvidia.com/compute/cuda/repos/{distro}/x86_64/",
+        "Suites": "/",
+        "Signed-By": "/etc/apt/keyrings/nvidia-cuda.asc",
+    }
+
+
+def test_nvidia_key_is_downloaded_where_the_source_trusts_it():
+    tasks = AnsibleLoader((ROLE / "tasks" / "gpu_driver.yml").read_text()).get_single_data()
+    key_task = next(t for t in tasks if "ansible.builtin.get_url" in t)
+    assert key_task["ansible.builtin.get_url"]["dest"] == deb822(render("nvidia-cuda.sources.j2"))["Signed-By"]
+    url = templar().template(trust_as_template(key_task["ansible.builtin.get_url"]["url"]))
+    assert url == "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/3bf863cc.pub"
+
+
+def test_arrow_repository():
+    assert deb822(render("apache-arrow.sources.j2", "Debian-12")) == {
+        "Types": "deb",
+        "URIs": "https://packages.apache.org/artifactory/arrow/debian/",
+        "Suites": "bookworm",
+        "Components": "main",
+        "Signed-By": "/etc/apt/keyrings/apache-arrow.asc",
+    }
+
+
+def test_toolkit_packages_and_home_follow_the_cuda_version():
+    t = templar(postgresql_gpu_cuda_version="13.1")
+    assert t.template(trust_as_template("{{ __postgresql_cuda_packages }}")) == [
+        "cuda-toolkit-13-1",
+        "libcufile-dev-13-1",
+    ]
+    assert t.template(trust_as_template("{{ __postgresql_cuda_home }}")) == "/usr/local/cuda-13.1"
+
+
+def test_server_unit_drop_in_gives_nvcc_and_open_files():
+    text = render("pgstrom-dropin.conf.j2")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "[Service]"
+    assert "LimitNOFILE=65536" in lines
+    path = next(line for line in lines if line.startswith("Environment=PATH="))
+    assert path.split("=", 2)[2].split(":")[0] == "/usr/local/cuda-13.0/bin"
+
+
+def test_drop_in_lands_beside_the_servers_unit():
+    tasks = AnsibleLoader((ROLE / "tasks" / "pgstrom_build.yml").read_text()).get_single_data()
+    dest = next(
+        t["ansible.builtin.template"]["dest"]
+        for t in tasks
+        if t.get("ansible.builtin.template", {}).get("src") == "pgstrom-dropin.conf.j2"
+    )
+    assert templar().template(trust_as_template(dest)) == (
+        "/etc/systemd/system/postgresql@15-main.service.d/datatech-mlops-pgstrom.conf"
+    )
+
+
+def h100_detection(tmp_path):
+    host = build_host("h100-driver580", tmp_path)
+
+    def run(args):
+        done = subprocess.run(
+            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return detection.collect(str(host.sysfs_root), str(host.procfs_root), run, "nvidia-smi", "7.5", "13.0")
+
+
+def settings_file(settings):
+    return templar(
+        __postgresql_settings_final=settings, __postgresql_tuning_host={"cpus": 64, "memory_mb": 524288}
+    ).template(trust_as_template((ROLE / "templates" / "datatech-mlops.conf.j2").read_text()))
+
+
+def test_settings_file_of_a_gpu_host(tmp_path):
+    plan = filters["postgresql_pgstrom_plan"](h100_detection(tmp_path), toolkit_present=True)
+    assert plan["preload"] and not plan["fail"] and not plan["warning"]
+    base = tune({"memory_mb": 524288, "cpus": 64, "profile": "analytics", "gpu": plan["preload"]})
+    base["shared_preload_libraries"] = "pg_stat_statements"
+    settings = filters["postgresql_pgstrom_settings"](base, "/usr/local/cuda-13.0", {"pg_strom.gpu_setup_cost": 100})
+    text = settings_file(settings)
+    assert "shared_preload_libraries = 'pg_stat_statements,pg_strom'" in text
+    assert "pg_strom.cuda_toolkit_basedir = '/usr/local/cuda-13.0'" in text
+    assert "pg_strom.gpu_setup_cost = 100" in text
+    workers = next(int(line.split("=")[1]) for line in text.splitlines() if line.startswith("max_worker_processes"))
+    assert workers >= 100
+
+
+def test_settings_file_of_a_host_without_gpu_has_no_pg_strom(tmp_path):
+    host = build_host("no-nvidia", tmp_path)
+    gpu = detection.collect(str(host.sysfs_root), str(host.procfs_root), None, "nvidia-smi", "7.5", "13.0")
+    plan = filters["postgresql_pgstrom_plan"](gpu, toolkit_present=False)
+    assert not plan["preload"]
+    text = settings_file(tune({"memory_mb": 4096, "cpus": 2, "gpu": plan["preload"]}))
+    assert "pg_strom" not in text
+
+
+def test_no_inventory_or_default_injects_detection_results():
+    defaults = AnsibleLoader((ROLE / "defaults" / "main.yml").read_text()).get_single_data()
+    assert defaults["postgresql_gpu_facts_override"] == {}
+    for path in Path(ROOT / "inventories").rglob("*.yml"):
+        assert "postgresql_gpu_facts_override" not in path.read_text(errors="replace"), path
