@@ -15,6 +15,6 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={"msg": {"type": "str", "required": True}})
+        dummy, args = self.validate_argument_spec(argument_spec={"msg": {"type": "str", "required": True}})
         result.update(changed=False, msg=args["msg"], warnings=[args["msg"]])
         return result
