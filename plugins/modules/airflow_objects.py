@@ -48,6 +48,13 @@ options:
       name: {description: Pool name., type: str, required: true}
       slots: {description: Slots (-1 for unlimited)., type: int, required: true}
       description: {description: Description., type: str, default: ""}
+  users:
+    description:
+      - User names to look up in the FAB auth manager's user table; the ones not there are
+        returned in RV(missing_users). Only reads (creating a user needs the FAB CLI).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -86,6 +93,11 @@ changed_pools:
   returned: always
   type: list
   elements: str
+missing_users:
+  description: The names of O(users) that have no user yet.
+  returned: always
+  type: list
+  elements: str
 """
 
 import json
@@ -96,6 +108,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 try:
     from airflow.models import Connection, Pool, Variable
     from airflow.utils.session import create_session
+    from sqlalchemy import bindparam, inspect, text
 except ImportError:
     AIRFLOW_IMPORT_ERROR = traceback.format_exc()
 else:
@@ -174,6 +187,23 @@ def sync_pools(session, wanted_list, check_mode):
     return changed
 
 
+def missing_users(session, names):
+    """Names without a row in FAB's ab_user table (all of them when the table is absent)."""
+    if not names:
+        return []
+    if not inspect(session.get_bind()).has_table("ab_user"):
+        return list(names)
+    found = set(
+        session.execute(
+            text("SELECT username FROM ab_user WHERE username IN :names").bindparams(
+                bindparam("names", expanding=True)
+            ),
+            {"names": list(names)},
+        ).scalars()
+    )
+    return [name for name in names if name not in found]
+
+
 def main():
     connection_spec = {
         "conn_id": {"type": "str", "required": True},
@@ -196,6 +226,7 @@ def main():
             "connections": {"type": "list", "elements": "dict", "default": [], "options": connection_spec},
             "variables": {"type": "dict", "default": {}},
             "pools": {"type": "list", "elements": "dict", "default": [], "options": pool_spec},
+            "users": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -210,7 +241,8 @@ def main():
             "changed_variables": sync_variables(session, module.params["variables"], module.check_mode),
             "changed_pools": sync_pools(session, module.params["pools"], module.check_mode),
         }
-    module.exit_json(changed=any(result.values()), **result)
+        missing = missing_users(session, module.params["users"])
+    module.exit_json(changed=any(result.values()), missing_users=missing, **result)
 
 
 if __name__ == "__main__":
