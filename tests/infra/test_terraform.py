@@ -1,0 +1,248 @@
+"""terraform/: the GPU rule for db01, no secret with a default, the written inventory.
+
+The real stacks cannot be planned here (their providers come from the Terraform registry),
+but a module made of a stack's variables.tf alone needs no provider: `terraform plan` on it
+runs every variable validation for real.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from conftest import TERRAFORM, load_hcl, render_template, stacks, tf_files, variables
+
+MAIN = variables(TERRAFORM)
+
+# Flavor names in the styles the GPU clouds use (illustrative, not a catalogue).
+GPU_FLAVORS = ["GL1.8-65536-1GPU", "gpu.1xa100.16.128", "A100.16.64", "SXM4-H100-1x", "g1-rtx4090-8-32", "Tesla-V100"]
+CPU_FLAVORS = ["SL1.4-8192", "m1.large", "standard.4-16", "PRC10.2-4096", "c4.xlarge", "general.8-32"]
+
+# The rest of what a plan of the variables needs (db_flavor_name varies per test).
+BASE_VARS = {
+    "external_network_name": "external-network",
+    "ssh_allowed_cidrs": '["203.0.113.0/24"]',
+    "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample deploy@example",
+    "image_name": "Debian 12 (Bookworm) 64-bit",
+    "air_flavor_name": "SL1.4-8192",
+    "db_flavor_name": "GL1.8-65536-1GPU",
+}
+
+SECRET_NAME = re.compile(r"(password|secret|token|private_key|access_key|api_key|credential)", re.IGNORECASE)
+
+
+def expression(value: str) -> str:
+    """A python-hcl2 expression ('${...}') as HCL text with single spaces."""
+    assert value.startswith("${") and value.endswith("}"), value
+    return " ".join(value[2:-1].split())
+
+
+# --- the GPU rule ---------------------------------------------------------------------------
+
+
+def test_db_flavor_validation_tests_the_name_against_the_gpu_patterns():
+    rules = MAIN["db_flavor_name"]["validation"]
+    conditions = [expression(rule["condition"]) for rule in rules]
+    assert conditions == ["anytrue([for p in var.gpu_flavor_patterns : length(regexall(p, var.db_flavor_name)) > 0])"]
+    assert "GPU" in rules[0]["error_message"]
+    assert "default" not in MAIN["db_flavor_name"], "db01's flavor must be chosen, never defaulted"
+
+
+def gpu_rule(flavor: str) -> bool:
+    """The validation condition above, in Python: any pattern found in the flavor name.
+    (The patterns use the subset of RE2 that Python's re reads the same way.)"""
+    return any(re.search(pattern, flavor) for pattern in MAIN["gpu_flavor_patterns"]["default"])
+
+
+@pytest.mark.parametrize("flavor", GPU_FLAVORS)
+def test_gpu_rule_accepts_gpu_flavors(flavor):
+    assert gpu_rule(flavor)
+
+
+@pytest.mark.parametrize("flavor", CPU_FLAVORS)
+def test_gpu_rule_refuses_flavors_without_a_gpu(flavor):
+    assert not gpu_rule(flavor)
+
+
+def test_extra_specs_precondition_guards_db01():
+    instances = load_hcl(TERRAFORM / "instances.tf")
+    db = next(
+        block["openstack_compute_instance_v2"]["db"]
+        for block in instances["resource"]
+        if "openstack_compute_instance_v2" in block and "db" in block["openstack_compute_instance_v2"]
+    )
+    assert db["flavor_name"] == "${var.db_flavor_name}"
+    preconditions = [p for lifecycle in db["lifecycle"] for p in lifecycle["precondition"]]
+    assert any("extra_specs" in p["condition"] and "gpu_extra_spec_check" in p["condition"] for p in preconditions)
+
+
+@pytest.fixture(scope="module")
+def variables_module(tmp_path_factory, terraform_bin):
+    """The platform stack's variables.tf alone, initialised: plan needs no provider."""
+    work = tmp_path_factory.mktemp("tf-variables")
+    shutil.copy(TERRAFORM / "variables.tf", work / "variables.tf")
+    subprocess.run(
+        [terraform_bin, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+    )
+
+    def plan(**overrides) -> subprocess.CompletedProcess:
+        args = [terraform_bin, "plan", "-input=false", "-no-color", "-lock=false"]
+        for name, value in {**BASE_VARS, **overrides}.items():
+            args += ["-var", f"{name}={value}"]
+        return subprocess.run(args, cwd=work, capture_output=True, text=True, check=False)
+
+    return plan
+
+
+@pytest.mark.parametrize("flavor", GPU_FLAVORS)
+def test_terraform_accepts_gpu_flavors(variables_module, flavor):
+    result = variables_module(db_flavor_name=flavor)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("flavor", CPU_FLAVORS)
+def test_terraform_refuses_a_db_flavor_without_gpu(variables_module, flavor):
+    result = variables_module(db_flavor_name=flavor)
+    assert result.returncode != 0
+    assert "db_flavor_name must be a GPU flavor" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_terraform_refuses_ssh_from_the_whole_internet(variables_module, cidr):
+    result = variables_module(ssh_allowed_cidrs=f'["{cidr}"]')
+    assert result.returncode != 0
+    assert "must not open SSH to the whole internet" in " ".join(result.stderr.split())
+
+
+def test_terraform_accepts_the_example_tfvars(tmp_path, terraform_bin):
+    shutil.copy(TERRAFORM / "variables.tf", tmp_path / "variables.tf")
+    shutil.copy(TERRAFORM / "terraform.tfvars.example", tmp_path / "terraform.tfvars")
+    subprocess.run(
+        [terraform_bin, "init", "-backend=false", "-input=false"], cwd=tmp_path, check=True, capture_output=True
+    )
+    result = subprocess.run(
+        [terraform_bin, "plan", "-input=false", "-no-color", "-lock=false"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# --- variables: secrets, validation, documentation -------------------------------------------
+
+
+@pytest.mark.parametrize("stack", stacks(), ids=lambda path: path.relative_to(TERRAFORM.parent).as_posix())
+def test_no_secret_has_a_default(stack):
+    for name, body in variables(stack).items():
+        secret = body.get("sensitive") is True or (SECRET_NAME.search(name) and "public" not in name)
+        if secret:
+            assert "default" not in body, f"{stack.name}: secret variable {name} has a default"
+            assert body.get("sensitive") is True, f"{stack.name}: variable {name} holds a secret: mark it sensitive"
+
+
+@pytest.mark.parametrize("stack", stacks(), ids=lambda path: path.relative_to(TERRAFORM.parent).as_posix())
+def test_every_variable_is_typed_and_described(stack):
+    for name, body in variables(stack).items():
+        assert body.get("type"), f"{name}: no type"
+        assert body.get("description"), f"{name}: no description"
+
+
+@pytest.mark.parametrize("stack", stacks(), ids=lambda path: path.relative_to(TERRAFORM.parent).as_posix())
+def test_required_inputs_are_validated(stack):
+    """Every input without a default, secrets aside, has a validation block (or is an opaque ID)."""
+    opaque = {"network_id", "subnet_id", "selectel_username"}
+    for name, body in variables(stack).items():
+        if "default" not in body and name not in opaque:
+            assert body.get("validation"), f"{stack.name}: required variable {name} has no validation"
+
+
+def test_no_credentials_in_any_terraform_file():
+    for path in [*tf_files(), *TERRAFORM.rglob("*.example")]:
+        text = path.read_text()
+        assert not re.search(r"(?im)^\s*(access_key|secret_key|password|token)\s*=\s*\"", text), path
+
+
+def test_providers_are_pinned_with_an_upper_bound():
+    for stack in stacks():
+        blocks = [block for path in stack.glob("*.tf") for block in load_hcl(path).get("terraform", [])]
+        assert any(block.get("required_version") for block in blocks), stack
+        for block in blocks:
+            for providers in block.get("required_providers", []):
+                for name, spec in providers.items():
+                    if name.startswith("__"):
+                        continue
+                    assert "<" in spec["version"], f"{stack.name}: provider {name} has no upper bound"
+
+
+def test_remote_state_example_parses_and_holds_no_key():
+    backend = load_hcl(TERRAFORM / "backend.tf.example")["terraform"][0]["backend"][0]["s3"]
+    assert backend["key"].endswith(".tfstate")
+    assert backend["use_lockfile"] is True
+    assert not {"access_key", "secret_key"} & set(backend)
+
+
+def test_selectel_stack_makes_a_cluster_and_a_node_group():
+    main = load_hcl(TERRAFORM / "selectel-mks" / "main.tf")
+    kinds = {kind for block in main["resource"] for kind in block}
+    assert {"selectel_mks_cluster_v1", "selectel_mks_nodegroup_v1"} <= kinds
+
+
+# --- the inventory Terraform writes ---------------------------------------------------------
+
+INVENTORY_VALUES = {
+    "ssh_user": "debian",
+    "db_private_ip": "10.20.0.10",
+    "air_private_ip": "10.20.0.20",
+    "air_public_ip": "198.51.100.7",
+    "kubernetes_cidr": "10.20.1.0/24",
+}
+
+
+def templatefile_arguments() -> set[str]:
+    """The names inventory.tf passes to templatefile()."""
+    resource = load_hcl(TERRAFORM / "inventory.tf")["resource"][0]["local_file"]["inventory"]
+    call = resource["content"]
+    assert "templates/inventory.yml.tftpl" in call
+    mapping = call[call.index("{", call.index("tftpl")) : call.rindex("}")]
+    return set(re.findall(r"[{,]\s*(\w+)\s*=(?!=)", mapping))
+
+
+def test_template_uses_exactly_what_inventory_tf_passes():
+    template = (TERRAFORM / "templates" / "inventory.yml.tftpl").read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", template)) == templatefile_arguments() == set(INVENTORY_VALUES)
+
+
+def test_inventory_renders_db01_and_air01_in_their_groups():
+    rendered = yaml.safe_load(render_template(TERRAFORM / "templates" / "inventory.yml.tftpl", INVENTORY_VALUES))
+    children = rendered["all"]["children"]
+    assert set(children) == {"db", "airflow"}
+    assert set(children["db"]["hosts"]) == {"db01"}
+    assert set(children["airflow"]["hosts"]) == {"air01"}
+    db01 = children["db"]["hosts"]["db01"]
+    air01 = children["airflow"]["hosts"]["air01"]
+    assert db01["ansible_host"] == db01["cloud_private_ip"] == "10.20.0.10"
+    assert air01["ansible_host"] == "198.51.100.7" and air01["cloud_private_ip"] == "10.20.0.20"
+    assert "debian@198.51.100.7" in db01["ansible_ssh_common_args"], "db01 is reached through air01"
+    assert rendered["all"]["vars"]["cloud_kubernetes_cidr"] == "10.20.1.0/24"
+
+
+def test_inventory_lands_next_to_the_cloud_group_vars():
+    inventory = load_hcl(TERRAFORM / "inventory.tf")
+    assert "../inventories/cloud/hosts.yml" in inventory["locals"][0]["inventory_path"]
+    for group in ("all", "db", "airflow"):
+        assert (TERRAFORM.parent / "inventories" / "cloud" / "group_vars" / group / "main.yml").is_file()
+
+
+def test_addresses_match_the_production_example():
+    """db01 and air01 keep the addresses of inventories/production (and of the NetworkPolicy)."""
+    instances = (TERRAFORM / "instances.tf").read_text()
+    assert "cidrhost(var.subnet_cidr, 10)" in instances and "cidrhost(var.subnet_cidr, 20)" in instances
+    assert MAIN["subnet_cidr"]["default"] == "10.20.0.0/24"
