@@ -88,7 +88,7 @@ infra_pytest() { (cd "$ROOT" && "$INFRA_VENV/bin/python" -m pytest -q -p no:cach
 
 main() {
   local start=$SECONDS
-  install_system_packages python3-venv shellcheck
+  install_system_packages python3-venv shellcheck ruby
   make_tool_venv "$INFRA_VENV" "$ROOT/requirements-infra.txt"
   make_tool_venv "$CHECKOV_VENV" "$ROOT/requirements-checkov.txt"
 
