@@ -36,6 +36,10 @@ options:
     description: Whether the role may reboot the host after a driver install (C(postgresql_gpu_reboot_allowed)).
     type: bool
     default: false
+  server_version:
+    description: The PostgreSQL major version; PG-Strom 6 needs 15 or later.
+    type: int
+    default: 15
 """
 
 EXAMPLES = r"""
@@ -71,6 +75,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+MIN_SERVER_VERSION = 15
 SKIP_HINT = (
     "The server is kept running without pg_strom in shared_preload_libraries; "
     "set postgresql_pgstrom_required: true to fail instead."
@@ -103,11 +108,19 @@ def _driver_ready(gpu):
     return bool(gpu.get("driver_working")) and not too_old
 
 
-def postgresql_pgstrom_plan(gpu, toolkit_present, required=False, install=True, reboot_allowed=False):
+def postgresql_pgstrom_plan(
+    gpu, toolkit_present, required=False, install=True, reboot_allowed=False, server_version=15
+):
     """Return the plan for one host (see RETURN)."""
     if not isinstance(gpu, dict) or "gpu_present" not in gpu:
         raise AnsibleFilterError(
             "postgresql_pgstrom_plan: the input must be the gpu result of datatech.mlops.gpu_facts"
+        )
+    if int(server_version) < MIN_SERVER_VERSION:
+        return _blocked(
+            [f"PostgreSQL {server_version} is older than {MIN_SERVER_VERSION}, the oldest PG-Strom 6 builds against"],
+            "Use postgresql_install_source: pgdg with postgresql_version 15 or later.",
+            required,
         )
     reasons = list(gpu.get("reasons") or [])
     if not gpu["gpu_present"]:
