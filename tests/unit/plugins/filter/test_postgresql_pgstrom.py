@@ -145,11 +145,9 @@ def test_users_pg_strom_settings_win():
 
 
 def test_server_older_than_15_is_refused_even_with_a_gpu(tmp_path):
-    plan = plan_for(detect("h100-driver580", tmp_path), toolkit_present=True, server_version=14)
+    gpu = detect("h100-driver580", tmp_path)
+    plan = plan_for(gpu, toolkit_present=True, server_version=14)
     assert not plan["preload"]
     assert "PostgreSQL 14 is older than 15" in plan["warning"]
     assert "postgresql_install_source: pgdg" in plan["warning"]
-    assert (
-        "PostgreSQL 14"
-        in plan_for(detect("h100-driver580", tmp_path), toolkit_present=True, server_version=14, required=True)["fail"]
-    )
+    assert "PostgreSQL 14" in plan_for(gpu, toolkit_present=True, server_version=14, required=True)["fail"]
