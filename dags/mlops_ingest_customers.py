@@ -106,7 +106,7 @@ def generate_batch(seed: int, customers: int, as_of: datetime) -> tuple[list[tup
     for i in range(customers):
         customer_id = f"{prefix}-{i:05d}"
         customer_rows.append((customer_id, str(plan[i]), int(tenure[i]), float(fee[i]), bool(churned[i])))
-        for _ in range(rng.poisson(activity[i])):
+        for _event in range(rng.poisson(activity[i])):
             event_time = as_of - timedelta(seconds=float(rng.uniform(0, 90 * 86400)))
             amount = round(float(rng.lognormal(3.0, 0.6)) * (1.5 if plan[i] == "premium" else 1.0), 2)
             channel = str(rng.choice(CHANNELS, p=[0.5, 0.35, 0.15]))

@@ -8,7 +8,7 @@
 #   deploy:staging   against the local lab, on the default branch as GitLab would run it, with
 #                    ANSIBLE_INVENTORY=inventories/lab/hosts.yml and a VAULT_PASSWORD;
 # then both ML DAGs run through the lab's scheduler (playbooks/run_dag.yml). The stage brings
-# the lab up (scripts/lab, idempotent) and down again.
+# a fresh lab up (scripts/lab) and takes it down again.
 
 NODE_DIR="$BUILD/node"
 NODE_VERSION=22.23.3
@@ -21,7 +21,8 @@ LAB_VAULT_PASSWORD=lab-inventory-has-no-vault
 install_gitlab_ci_local() {
   local stamp="$NODE_DIR/.versions" want="node@$NODE_VERSION gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  install_system_packages npm rsync
+  # Debian's npm (with its Node 18) bootstraps the install, unless a Node toolchain is there already.
+  command -v npm >/dev/null || install_system_packages npm
   log "installing $want into .build/node"
   rm -rf "$NODE_DIR"
   # shellcheck disable=SC2086  # two package specs
@@ -32,7 +33,7 @@ install_gitlab_ci_local() {
 # gitlab-ci-local in the checkout; jobs without an image run in the shell executor.
 gitlab_ci_local() {
   (cd "$ROOT" && PATH="$NODE_DIR/node_modules/.bin:$PATH" gitlab-ci-local \
-    --shell-executor-no-image --no-color --state-dir .build/gitlab-ci-local "$@")
+    --shell-executor-no-image --no-color --state-dir .build/gitlab-ci-local --variable ANSIBLE_FORCE_COLOR=0 "$@")
 }
 
 # The deploy job against the lab, as on the default branch; $@: more gitlab-ci-local options.
@@ -115,6 +116,15 @@ PY
   [[ -n $RUN_S ]] || { echo "$dag_id did not become runnable and run within 300 s" >&2; return 1; }
 }
 
+# The lab from scratch: containers left by another checkout would hold other secrets. $1: log file.
+lab_fresh() {
+  bash "$ROOT/scripts/lab" down >"$1" 2>&1 || true
+  bash "$ROOT/scripts/lab" >>"$1" 2>&1 || {
+    tail -40 "$1"
+    return 1
+  }
+}
+
 pipeline_validate() {
   make_dags_venv || return 1
   log "pipeline: .gitlab-ci.yml against GitLab's CI schema"
@@ -132,12 +142,9 @@ pipeline_run() (
   gitlab_ci_local lint
   gitlab_ci_local --variable TEST_STAGES=pytest test:unit
 
-  log "pipeline: the lab (log in .build/logs/pipeline-lab.log)"
+  log "pipeline: a fresh lab (log in .build/logs/pipeline-lab.log)"
+  lab_fresh "$BUILD/logs/pipeline-lab.log"
   trap 'log "pipeline: the lab goes down"; bash "$ROOT/scripts/lab" down >>"$BUILD/logs/pipeline-lab.log" 2>&1' EXIT
-  if ! bash "$ROOT/scripts/lab" >"$BUILD/logs/pipeline-lab.log" 2>&1; then
-    tail -40 "$BUILD/logs/pipeline-lab.log"
-    return 1
-  fi
 
   log "pipeline: deploy:staging with a new probe DAG: seconds until Airflow can run it"
   pipeline_time_to_runnable

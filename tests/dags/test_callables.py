@@ -112,7 +112,7 @@ def test_train_evaluate_and_predict(tmp_path):
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["features"] == list(train.FEATURES) and saved["metrics"] == result["metrics"]
     predictions = train.predict(result["model_path"], features)
-    assert len(predictions) == 400 and all(0.0 <= p <= 1.0 for _, p, _ in predictions)
+    assert len(predictions) == 400 and all(0.0 <= row[1] <= 1.0 for row in predictions)
 
 
 def test_training_refuses_a_single_class(tmp_path):
