@@ -7,8 +7,7 @@ come from Airflow variables with defaults, never from hard-coded hosts.
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.postgres.hooks.postgres import PostgresHook
-from airflow.sdk import Variable, dag, task
+from airflow.sdk import dag, task
 
 CONN_ID = "mlops_db"
 
@@ -26,6 +25,9 @@ def example_feature_stats():
     @task
     def make_sample_features() -> str:
         """Create a small feature table when it is missing, so the example runs anywhere."""
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from airflow.sdk import Variable
+
         table = Variable.get("feature_table", default="staging.sample_features")
         hook = PostgresHook(postgres_conn_id=CONN_ID)
         hook.run(
@@ -34,8 +36,11 @@ def example_feature_stats():
         )
         return table
 
-    @task
+    @task(multiple_outputs=False)
     def summarise(table: str, **context) -> dict:
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from airflow.sdk import Variable
+
         hook = PostgresHook(postgres_conn_id=CONN_ID)
         rows, mean = hook.get_first(f"SELECT count(*), avg(score) FROM {table}")
         summary_table = Variable.get("feature_summary_table", default="staging.feature_summary")

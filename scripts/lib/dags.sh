@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The DAG suite's own virtualenv and checks, sourced by scripts/test (after common.sh).
+# .build/venv-dags holds Airflow as air01 runs it (the role's pinned constraints) with the
+# libraries the DAGs import, pytest, airflint and check-jsonschema: requirements-dags.txt.
+
+DAGS_VENV="$BUILD/venv-dags"
+DAGS_REQUIREMENTS="$ROOT/requirements-dags.txt"
+AIRFLOW_CONSTRAINTS="$ROOT/roles/airflow/files/constraints-airflow-3.3.2-py3.11.txt"
+
+# Made again whenever requirements-dags.txt or the constraints change.
+make_dags_venv() {
+  local stamp="$DAGS_VENV/.requirements.sha256" want
+  want=$(cat "$DAGS_REQUIREMENTS" "$AIRFLOW_CONSTRAINTS" | sha256sum | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  log "creating the DAG virtualenv (.build/venv-dags) from requirements-dags.txt"
+  rm -rf "$DAGS_VENV"
+  python3 -m venv "$DAGS_VENV"
+  "$DAGS_VENV/bin/pip" install -q --upgrade pip
+  "$DAGS_VENV/bin/pip" install -q -r "$DAGS_REQUIREMENTS" -c "$AIRFLOW_CONSTRAINTS"
+  echo "$want" >"$stamp"
+}
+
+# The DAG tests start a throwaway PostgreSQL with the distribution's server binaries.
+bootstrap_dags() {
+  install_system_packages postgresql
+  make_dags_venv
+}
+
+# pytest tests/dags: DagBag, metadata, task callables, dag.test() runs on a real PostgreSQL.
+dags_pytest() {
+  bootstrap_dags || return 1
+  (cd "$ROOT" && "$DAGS_VENV/bin/pytest" -q -p no:cacheprovider tests/dags)
+}
+
+# airflint rewrites files and exits 0 either way: let it rewrite a copy, and fail on any
+# difference, printing it.
+dags_airflint() {
+  make_dags_venv || return 1
+  local copy rc=0
+  copy=$(mktemp -d)
+  cp -r "$ROOT/dags" "$copy/dags"
+  find "$copy/dags" -name __pycache__ -prune -exec rm -rf {} +
+  (cd "$copy" && "$DAGS_VENV/bin/airflint" --apply dags/*.py >/dev/null) || rc=1
+  if ! diff -ru -x __pycache__ "$ROOT/dags" "$copy/dags"; then
+    echo "airflint wants the changes above (function-level imports, Jinja instead of Variable.get)" >&2
+    rc=1
+  fi
+  rm -rf "$copy"
+  return $rc
+}

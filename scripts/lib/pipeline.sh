@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The GitLab pipeline, run for real; sourced by scripts/test and scripts/bench (after
+# common.sh and dags.sh). .gitlab-ci.yml is validated against GitLab's CI schema
+# (check-jsonschema), then gitlab-ci-local runs its jobs with the shell executor, the
+# runner type the file is written for:
+#   lint             as in CI;
+#   test:unit        with TEST_STAGES=pytest (the other test stages already ran in this command);
+#   deploy:staging   against the local lab, on the default branch as GitLab would run it, with
+#                    ANSIBLE_INVENTORY=inventories/lab/hosts.yml and a VAULT_PASSWORD;
+# then both ML DAGs run through the lab's scheduler (playbooks/run_dag.yml). The stage brings
+# a fresh lab up (scripts/lab) and takes it down again.
+
+NODE_DIR="$BUILD/node"
+NODE_VERSION=22.23.3
+GITLAB_CI_LOCAL_VERSION=4.75.1
+LAB_INVENTORY=inventories/lab/hosts.yml
+# The lab keeps its secrets in .build/lab/secrets, not in a vault: any password does.
+LAB_VAULT_PASSWORD=lab-inventory-has-no-vault
+
+# gitlab-ci-local needs Node 22: both from the npm registry, into .build/node.
+install_gitlab_ci_local() {
+  local stamp="$NODE_DIR/.versions" want="node@$NODE_VERSION gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  # Debian's npm (with its Node 18) bootstraps the install, unless a Node toolchain is there already.
+  command -v npm >/dev/null || install_system_packages npm
+  log "installing $want into .build/node"
+  rm -rf "$NODE_DIR"
+  # shellcheck disable=SC2086  # two package specs
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error $want
+  echo "$want" >"$stamp"
+}
+
+# gitlab-ci-local in the checkout; jobs without an image run in the shell executor.
+gitlab_ci_local() {
+  (cd "$ROOT" && PATH="$NODE_DIR/node_modules/.bin:$PATH" gitlab-ci-local \
+    --shell-executor-no-image --no-color --state-dir .build/gitlab-ci-local --variable ANSIBLE_FORCE_COLOR=0 "$@")
+}
+
+# The deploy job against the lab, as on the default branch; $@: more gitlab-ci-local options.
+pipeline_deploy_lab() {
+  gitlab_ci_local --variable CI_DEFAULT_BRANCH=main --variable CI_COMMIT_BRANCH=main \
+    --variable "ANSIBLE_INVENTORY=$LAB_INVENTORY" --variable "VAULT_PASSWORD=$LAB_VAULT_PASSWORD" \
+    "$@" deploy:staging
+}
+
+# The Airflow REST API of the lab (published on 127.0.0.1:18080); $1 method, $2 path, [$3 JSON body].
+lab_api() {
+  curl -sS --fail -X "$1" -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
+    ${3:+--data "$3"} "http://127.0.0.1:18080$2"
+}
+
+lab_token() {
+  local password
+  password=$(cat "$BUILD/lab/secrets/airflow_admin_password")
+  curl -sS --fail -X POST http://127.0.0.1:18080/auth/token -H 'Content-Type: application/json' \
+    --data "{\"username\": \"admin\", \"password\": \"$password\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+json_field() { python3 -c "import json, sys; print(json.load(sys.stdin).get('$1'))"; }
+
+# The figure: a new DAG (a probe with a unique dag_id, beside the repository's DAGs) goes
+# through the deploy job; seconds from the job's start (gitlab-ci-local launched) until the
+# lab's Airflow API lists the DAG unpaused, then until a triggered run of it succeeded.
+# Sets RUNNABLE_S and RUN_S; the job's output goes to .build/logs/pipeline-deploy-<id>.log.
+RUNNABLE_S=""
+RUN_S=""
+pipeline_time_to_runnable() {
+  local dag_id source start state run_id paused
+  RUNNABLE_S="" RUN_S=""
+  dag_id="pipeline_probe_$(date +%s%N)"
+  source=$(mktemp -d)
+  cp -r "$ROOT/dags/." "$source/"
+  rm -rf "$source/__pycache__"
+  cat >"$source/$dag_id.py" <<PY
+"""Probe for the deploy figure (scripts/bench pipeline): a new DAG, runnable at once."""
+
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="$dag_id", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
+     is_paused_upon_creation=False, tags=["probe"], default_args={"owner": "ml-platform"})
+def probe():
+    @task
+    def hello() -> str:
+        return "deployed"
+
+    hello()
+
+
+probe()
+PY
+  LAB_TOKEN=$(lab_token)
+  start=$(date +%s.%N)
+  pipeline_deploy_lab --variable "DAGS_SOURCE=$source" >"$BUILD/logs/pipeline-deploy-$dag_id.log" 2>&1 || {
+    tail -30 "$BUILD/logs/pipeline-deploy-$dag_id.log"
+    rm -rf "$source"
+    return 1
+  }
+  rm -rf "$source"
+  for _ in $(seq 600); do
+    paused=$(lab_api GET "/api/v2/dags/$dag_id" 2>/dev/null | json_field is_paused 2>/dev/null) || paused=""
+    if [[ -z $RUNNABLE_S && $paused == False ]]; then
+      RUNNABLE_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc -l)")
+      run_id=$(lab_api POST "/api/v2/dags/$dag_id/dagRuns" '{"logical_date": null}' | json_field dag_run_id |
+        python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip(), safe=""))')
+    fi
+    if [[ -n $RUNNABLE_S ]]; then
+      state=$(lab_api GET "/api/v2/dags/$dag_id/dagRuns/$run_id" | json_field state)
+      if [[ $state == success ]]; then RUN_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc -l)"); break; fi
+      if [[ $state == failed ]]; then echo "the probe's run failed" >&2; return 1; fi
+    fi
+    sleep 0.5
+  done
+  [[ -n $RUN_S ]] || { echo "$dag_id did not become runnable and run within 300 s" >&2; return 1; }
+}
+
+# The lab from scratch: containers left by another checkout would hold other secrets. $1: log file.
+lab_fresh() {
+  bash "$ROOT/scripts/lab" down >"$1" 2>&1 || true
+  bash "$ROOT/scripts/lab" >>"$1" 2>&1 || {
+    tail -40 "$1"
+    return 1
+  }
+}
+
+pipeline_validate() {
+  make_dags_venv || return 1
+  log "pipeline: .gitlab-ci.yml against GitLab's CI schema"
+  "$DAGS_VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT/.gitlab-ci.yml"
+}
+
+pipeline_run() (
+  set -euo pipefail
+  pipeline_validate
+  install_gitlab_ci_local
+  log "pipeline: the jobs of a default-branch pipeline"
+  gitlab_ci_local --list --variable CI_DEFAULT_BRANCH=main --variable CI_COMMIT_BRANCH=main
+
+  log "pipeline: lint and test:unit (TEST_STAGES=pytest)"
+  gitlab_ci_local lint
+  gitlab_ci_local --variable TEST_STAGES=pytest test:unit
+
+  log "pipeline: a fresh lab (log in .build/logs/pipeline-lab.log)"
+  lab_fresh "$BUILD/logs/pipeline-lab.log"
+  trap 'log "pipeline: the lab goes down"; bash "$ROOT/scripts/lab" down >>"$BUILD/logs/pipeline-lab.log" 2>&1' EXIT
+
+  log "pipeline: deploy:staging with a new probe DAG: seconds until Airflow can run it"
+  pipeline_time_to_runnable
+  echo "deploy job start -> new DAG runnable: $RUNNABLE_S s (its first run succeeded at $RUN_S s)"
+
+  log "pipeline: deploy:staging with the repository's DAGs"
+  pipeline_deploy_lab
+
+  log "pipeline: the deployed DAGs run through the lab's scheduler"
+  local dag
+  for dag in mlops_ingest_customers mlops_train_churn_model; do
+    ansible-playbook -i "$ROOT/$LAB_INVENTORY" "$ROOT/playbooks/run_dag.yml" -e dag_id="$dag"
+  done
+)
