@@ -177,7 +177,7 @@ def test_rendered_secrets_are_valid_kubernetes(rendered_secrets):
 
 
 def test_rendering_refuses_a_missing_variable():
-    env = {name: "x" for name in placeholders()}
+    env = dict.fromkeys(placeholders(), "x")
     del env["AIRFLOW_JWT_SECRET"]
     result = render(env)
     assert result.returncode != 0
@@ -187,7 +187,7 @@ def test_rendering_refuses_a_missing_variable():
 
 def test_secret_values_are_yaml_safe_whatever_they_hold(rendered_secrets):
     tricky = 'p@ss:"word" #{not-a-comment} & \\ / \n second line'
-    env = {name: tricky for name in placeholders()}
+    env = dict.fromkeys(placeholders(), tricky)
     result = render(env)
     assert result.returncode == 0, result.stderr
     for doc in yaml.safe_load_all(result.stdout):

@@ -116,7 +116,7 @@ def test_driver_too_old_for_cuda_13_is_upgraded(tmp_path):
 
 
 def test_input_must_be_a_detection_result():
-    with pytest.raises(AnsibleFilterError, match="gpu result of datatech.mlops.gpu_facts"):
+    with pytest.raises(AnsibleFilterError, match=r"gpu result of datatech\.mlops\.gpu_facts"):
         plan_for({"gpus": []}, toolkit_present=True)
 
 
