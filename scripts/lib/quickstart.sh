@@ -2,12 +2,12 @@
 # The handbook tried as a new user would (scripts/test's quickstart stage): every command of
 # docs/quickstart.md's blocks titled "quick start", in order, in one bash session, from a
 # clean state (no lab, no lab secrets), stopping at the first failure. Before the quick
-# start's last command (the lab goes down), the Airflow database backup and restore of
-# docs/operators/backup.md run on the same lab, with its commands too, and are checked: a
-# DAG run made after the backup is gone after the restore, the runs before it are back, and
-# Airflow runs DAGs again.
+# start's last command (the lab goes down), the Airflow database backup and restores of
+# docs/operators/backup.md run on the same lab, with its commands too, and are checked:
+# after each restore (from db01, then from the fetched copy) the DAG run made since the
+# backup is gone, the runs before it are back, and Airflow runs DAGs again.
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
-# (tests/unit/docs/test_quickstart.py compares them with the pages).
+# (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -23,7 +23,8 @@ doc_commands() {  # $1 page under docs/, $2 block title
 mapfile -t QUICK < <(doc_commands quickstart.md "quick start")
 mapfile -t BACKUP < <(doc_commands operators/backup.md backup)
 mapfile -t RESTORE < <(doc_commands operators/backup.md restore)
-if ((${#QUICK[@]} < 2 || ${#BACKUP[@]} == 0 || ${#RESTORE[@]} == 0)); then
+mapfile -t RESTORE_COPY < <(doc_commands operators/backup.md "restore from a copy")
+if ((${#QUICK[@]} < 2 || ${#BACKUP[@]} == 0 || ${#RESTORE[@]} == 0 || ${#RESTORE_COPY[@]} == 0)); then
   echo "quickstart: no tested blocks found in docs/quickstart.md or docs/operators/backup.md" >&2
   exit 1
 fi
@@ -68,10 +69,16 @@ expect_runs_at_backup() {
   echo "quickstart: DAG runs after the restore: [${now//$'\n'/ }], as at the backup"
 }
 
+# As if db01 had been rebuilt: the restore from a copy must bring its own dump.
+lose_dumps_on_db01() {
+  docker exec "$DB_CONTAINER" rm -rf /var/backups/airflow-db
+  echo "quickstart: db01's backup folder removed"
+}
+
 clean_state() {
-  log "quickstart: a clean state (no lab, no lab secrets)"
+  log "quickstart: a clean state (no lab, no lab secrets, no fetched backups)"
   bash "$ROOT/scripts/lab" down >/dev/null
-  rm -rf "$BUILD/lab"
+  rm -rf "$BUILD/lab" "$BUILD/backups"
 }
 
 on_exit() {
@@ -101,6 +108,11 @@ for command in "${BACKUP[@]}"; do run "$command"; done
 run "$RUN_DAG"
 check expect_new_run
 for command in "${RESTORE[@]}"; do run "$command"; done
+check expect_runs_at_backup
+run "$RUN_DAG"
+check expect_new_run
+check lose_dumps_on_db01
+for command in "${RESTORE_COPY[@]}"; do run "$command"; done
 check expect_runs_at_backup
 run "$RUN_DAG"
 

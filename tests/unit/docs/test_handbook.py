@@ -52,7 +52,8 @@ def test_the_stage_runs_the_quick_start_then_the_backup_and_restore_in_order():
     quick = quick_start()
     backup = doc_commands.commands(DOCS / "operators" / "backup.md", "backup")
     restore = doc_commands.commands(DOCS / "operators" / "backup.md", "restore")
-    assert stage_commands() == [*quick[:-1], *backup, RUN_DAG, *restore, RUN_DAG, quick[-1]]
+    restore_copy = doc_commands.commands(DOCS / "operators" / "backup.md", "restore from a copy")
+    assert stage_commands() == [*quick[:-1], *backup, RUN_DAG, *restore, RUN_DAG, *restore_copy, RUN_DAG, quick[-1]]
 
 
 def test_the_quick_start_is_what_a_new_user_does():
@@ -70,6 +71,11 @@ def test_backup_and_restore_use_the_playbooks():
     page = DOCS / "operators" / "backup.md"
     assert any("playbooks/airflow_db_backup.yml" in c for c in doc_commands.commands(page, "backup"))
     assert any("playbooks/airflow_db_restore.yml" in c for c in doc_commands.commands(page, "restore"))
+    copies = doc_commands.commands(page, "restore from a copy")
+    assert any("airflow_db_restore_local_file=" in c for c in copies)
+    # The copy restored is the one the backup block fetched.
+    fetch_dir = re.search(r"airflow_db_backup_fetch_dir=(\S+)", " ".join(doc_commands.commands(page, "backup")))
+    assert fetch_dir and any(f"airflow_db_restore_local_file={fetch_dir[1]}" in c for c in copies)
 
 
 def test_doc_commands_reads_only_titled_blocks(tmp_path):
