@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The handbook tried as a new user would (scripts/test's quickstart stage): every command of
+# docs/quickstart.md's blocks titled "quick start", in order, in one bash session, from a
+# clean state (no lab, no lab secrets), stopping at the first failure. Before the quick
+# start's last command (the lab goes down), the Airflow database backup and restores of
+# docs/operators/backup.md run on the same lab, with its commands too, and are checked:
+# after each restore (from db01, then from the fetched copy) the DAG run made since the
+# backup is gone, the runs before it are back, and Airflow runs DAGs again.
+# QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
+# (tests/unit/docs/test_handbook.py compares them with the pages).
+# QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DRY_RUN=${QUICKSTART_DRY_RUN:-}
+DB_CONTAINER=datatech-lab-db01
+
+doc_commands() {  # $1 page under docs/, $2 block title
+  local out
+  out=$(python3 "$ROOT/tools/doc_commands.py" "$ROOT/docs/$1" "$2") || return 1
+  printf '%s\n' "$out"
+}
+mapfile -t QUICK < <(doc_commands quickstart.md "quick start")
+mapfile -t BACKUP < <(doc_commands operators/backup.md backup)
+mapfile -t RESTORE < <(doc_commands operators/backup.md restore)
+mapfile -t RESTORE_COPY < <(doc_commands operators/backup.md "restore from a copy")
+if ((${#QUICK[@]} < 2 || ${#BACKUP[@]} == 0 || ${#RESTORE[@]} == 0 || ${#RESTORE_COPY[@]} == 0)); then
+  echo "quickstart: no tested blocks found in docs/quickstart.md or docs/operators/backup.md" >&2
+  exit 1
+fi
+LAST=${QUICK[-1]}
+unset 'QUICK[-1]'
+# The test does more on the lab before it goes down; the quick start must end with that.
+[[ $LAST == "bash scripts/lab down" ]] || { echo "quickstart: its last command must be 'bash scripts/lab down', not '$LAST'" >&2; exit 1; }
+RUN_DAG="ansible-playbook -i inventories/lab/hosts.yml playbooks/run_dag.yml -e dag_id=example_feature_stats"
+
+# One command of the pages, in this shell (what `source` or `export` does stays).
+run() {
+  if [[ -n $DRY_RUN ]]; then printf '%s\n' "$1"; return 0; fi
+  printf '\n\033[1m$ %s\033[0m\n' "$1"
+  eval "$1"
+}
+
+check() { [[ -n $DRY_RUN ]] || "$@"; }
+
+dag_runs() {
+  docker exec -u postgres "$DB_CONTAINER" psql -d airflow -Atc "SELECT run_id FROM dag_run ORDER BY run_id"
+}
+
+fail() { echo "quickstart: $*" >&2; exit 1; }
+
+BEFORE=""
+remember_runs() {
+  BEFORE=$(dag_runs)
+  echo "quickstart: DAG runs at the backup: [${BEFORE//$'\n'/ }]"
+}
+
+expect_new_run() {
+  local now
+  now=$(dag_runs)
+  [[ $now != "$BEFORE" ]] || fail "the DAG run made after the backup is not in the database"
+  echo "quickstart: DAG runs before the restore: [${now//$'\n'/ }]"
+}
+
+expect_runs_at_backup() {
+  local now
+  now=$(dag_runs)
+  [[ $now == "$BEFORE" ]] || fail "after the restore: expected the DAG runs [${BEFORE//$'\n'/ }], found [${now//$'\n'/ }]"
+  echo "quickstart: DAG runs after the restore: [${now//$'\n'/ }], as at the backup"
+}
+
+# As if db01 had been rebuilt: the restore from a copy must bring its own dump.
+lose_dumps_on_db01() {
+  docker exec "$DB_CONTAINER" rm -rf /var/backups/airflow-db
+  echo "quickstart: db01's backup folder removed"
+}
+
+clean_state() {
+  log "quickstart: a clean state (no lab, no lab secrets, no fetched backups)"
+  bash "$ROOT/scripts/lab" down >/dev/null
+  rm -rf "$BUILD/lab" "$BUILD/backups"
+}
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ -z ${QUICKSTART_KEEP_LAB:-} ]]; then
+    log "quickstart: failed (exit $rc); the lab goes down (QUICKSTART_KEEP_LAB=1 keeps it)"
+    bash "$ROOT/scripts/lab" down >/dev/null 2>&1 || true
+  fi
+  exit "$rc"
+}
+
+if [[ -z $DRY_RUN ]]; then
+  clean_state
+  trap on_exit EXIT
+  # A new user's shell: none of the tools' paths that scripts/test added.
+  PATH=$(tr ':' '\n' <<<"$PATH" | grep -vxF "$VENV/bin" | paste -sd:)
+  unset ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH VIRTUAL_ENV
+fi
+cd "$ROOT"
+
+check log "quickstart: docs/quickstart.md"
+for command in "${QUICK[@]}"; do run "$command"; done
+
+check log "quickstart: docs/operators/backup.md on the same lab"
+check remember_runs
+for command in "${BACKUP[@]}"; do run "$command"; done
+run "$RUN_DAG"
+check expect_new_run
+for command in "${RESTORE[@]}"; do run "$command"; done
+check expect_runs_at_backup
+run "$RUN_DAG"
+check expect_new_run
+check lose_dumps_on_db01
+for command in "${RESTORE_COPY[@]}"; do run "$command"; done
+check expect_runs_at_backup
+run "$RUN_DAG"
+
+check log "quickstart: the quick start's last command"
+run "$LAST"
+check log "quickstart: passed"
