@@ -9,8 +9,10 @@ fixtures/gpu/fake-nvidia-smi at bin/nvidia-smi to replay the folder's nvidia-smi
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,25 @@ def build_host(fixture, base):
     shutil.copyfile(FAKE_NVIDIA_SMI, bindir / "nvidia-smi")
     (bindir / "nvidia-smi").chmod(0o755)
     return Host(folder, sysfs, procfs, bindir / "nvidia-smi")
+
+
+def replay(host):
+    """A run_smi for gpu_detection.collect: the fixture's fake nvidia-smi."""
+
+    def run(args):
+        done = subprocess.run(
+            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return run
+
+
+def detect(fixture, base, min_cc="7.5", min_cuda="13.0"):
+    """What datatech.mlops.gpu_facts reports (its gpu result) on the fixture's host, laid out under base."""
+    from plugin_loader import load_plugin
+
+    detection = load_plugin("plugins/module_utils/gpu_detection.py")
+    host = build_host(fixture, base)
+    run_smi = None if fixture == "no-nvidia" else replay(host)
+    return detection.collect(str(host.sysfs_root), str(host.procfs_root), run_smi, "nvidia-smi", min_cc, min_cuda)

@@ -7,19 +7,16 @@ file from the tuning and PG-Strom filters, fed with a detection result of the re
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.template import Templar, trust_as_template
-from gpu_fixtures import build_host
+from gpu_fixtures import detect
 from plugin_loader import ROOT, load_plugin
 
 ROLE = ROOT / "roles" / "postgresql"
-detection = load_plugin("plugins/module_utils/gpu_detection.py")
 filters = load_plugin("plugins/filter/postgresql_pgstrom_plan.py").FilterModule().filters()
 tune = load_plugin("plugins/filter/postgresql_tuning.py").FilterModule().filters()["postgresql_tuning"]
 OS_FACTS = {
@@ -115,18 +112,6 @@ def test_drop_in_lands_beside_the_servers_unit():
     )
 
 
-def h100_detection(tmp_path):
-    host = build_host("h100-driver580", tmp_path)
-
-    def run(args):
-        done = subprocess.run(
-            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    return detection.collect(str(host.sysfs_root), str(host.procfs_root), run, "nvidia-smi", "7.5", "13.0")
-
-
 def settings_file(settings):
     return templar(
         __postgresql_settings_final=settings, __postgresql_tuning_host={"cpus": 64, "memory_mb": 524288}
@@ -134,7 +119,7 @@ def settings_file(settings):
 
 
 def test_settings_file_of_a_gpu_host(tmp_path):
-    plan = filters["postgresql_pgstrom_plan"](h100_detection(tmp_path), toolkit_present=True)
+    plan = filters["postgresql_pgstrom_plan"](detect("h100-driver580", tmp_path), toolkit_present=True)
     assert plan["preload"] and not plan["fail"] and not plan["warning"]
     base = tune({"memory_mb": 524288, "cpus": 64, "profile": "analytics", "gpu": plan["preload"]})
     base["shared_preload_libraries"] = "pg_stat_statements"
@@ -148,8 +133,7 @@ def test_settings_file_of_a_gpu_host(tmp_path):
 
 
 def test_settings_file_of_a_host_without_gpu_has_no_pg_strom(tmp_path):
-    host = build_host("no-nvidia", tmp_path)
-    gpu = detection.collect(str(host.sysfs_root), str(host.procfs_root), None, "nvidia-smi", "7.5", "13.0")
+    gpu = detect("no-nvidia", tmp_path)
     plan = filters["postgresql_pgstrom_plan"](gpu, toolkit_present=False)
     assert not plan["preload"]
     text = settings_file(tune({"memory_mb": 4096, "cpus": 2, "gpu": plan["preload"]}))

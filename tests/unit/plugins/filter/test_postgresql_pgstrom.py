@@ -5,31 +5,14 @@ the recorded H100 and the hosts derived from it (tests/unit/fixtures/gpu)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 from ansible.errors import AnsibleFilterError
-from gpu_fixtures import build_host
+from gpu_fixtures import detect
 from plugin_loader import load_plugin
 
-detection = load_plugin("plugins/module_utils/gpu_detection.py")
 filters = load_plugin("plugins/filter/postgresql_pgstrom_plan.py").FilterModule().filters()
 plan_for = filters["postgresql_pgstrom_plan"]
 with_pgstrom = filters["postgresql_pgstrom_settings"]
-
-
-def detect(fixture, tmp_path):
-    host = build_host(fixture, tmp_path)
-
-    def run(args):
-        done = subprocess.run(
-            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    smi = None if fixture == "no-nvidia" else run
-    return detection.collect(str(host.sysfs_root), str(host.procfs_root), smi, "nvidia-smi", "7.5", "13.0")
 
 
 @pytest.mark.parametrize("fixture", ["h100-driver580", "h100x2-driver580"])

@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
-from gpu_fixtures import FIXTURES, build_host, recorded
+from gpu_fixtures import FIXTURES, build_host, recorded, replay
 from plugin_loader import load_plugin
 
 gd = load_plugin("plugins/module_utils/gpu_detection.py")
@@ -19,18 +18,6 @@ NO_DRIVER_MESSAGE = (
     "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
     "Make sure that the latest NVIDIA driver is installed and running."
 )
-
-
-def replay(host):
-    """run_smi for collect: the fixture's fake nvidia-smi."""
-
-    def run(args):
-        result = subprocess.run(
-            [str(host.nvidia_smi), *args], capture_output=True, text=True, check=False, env={**os.environ, **host.env}
-        )
-        return result.returncode, result.stdout, result.stderr
-
-    return run
 
 
 def collect(host, run_smi="replay", min_cc="7.5", min_cuda="13.0"):
