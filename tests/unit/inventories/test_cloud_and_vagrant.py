@@ -3,19 +3,14 @@ use: every role variable resolves, and pg_hba admits exactly the hosts that must
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inventory_resolver import resolve, resolve_with_example_vault
 
 ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
-EXAMPLE_VAULT_PASSWORD = "datatech-example-vault"  # the production example's, documented there
 
 # What terraform/inventory.tf passes to its template, for a cloud with a Kubernetes subnet.
 TERRAFORM_VALUES = {
@@ -26,41 +21,6 @@ TERRAFORM_VALUES = {
     "kubernetes_cidr": "10.20.1.0/24",
 }
 
-PLAY = """
-- hosts: all
-  gather_facts: false
-  tasks:
-    - ansible.builtin.debug:
-        msg:
-          hba: "{{ postgresql_hba_entries | default(None) }}"
-          db_password: "{{ postgresql_airflow_password | default(None) }}"
-          airflow_db_host: "{{ airflow_db_host | default(None) }}"
-          airflow_db_password: "{{ airflow_db_password | default(None) }}"
-          mlops_db_host: "{{ (airflow_connections | default([{}]))[0].host | default(None) }}"
-"""
-
-
-def resolve(inventory: Path, work: Path, *extra: str) -> dict[str, dict]:
-    """The variables as each host sees them, resolved by ansible-playbook."""
-    (work / "play.yml").write_text(PLAY)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-    )
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), *extra, str(work / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    hosts = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]
-    return {host: outcome["msg"] for host, outcome in hosts.items()}
-
 
 def cloud_inventory(work: Path, values: dict[str, str]) -> Path:
     """inventories/cloud as it is after `terraform apply`: the committed group_vars and the
@@ -69,14 +29,13 @@ def cloud_inventory(work: Path, values: dict[str, str]) -> Path:
     shutil.copytree(ROOT / "inventories" / "cloud" / "group_vars", inventory / "group_vars")
     template = (ROOT / "terraform" / "templates" / "inventory.yml.tftpl").read_text()
     (inventory / "hosts.yml").write_text(re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], template))
-    (work / "password").write_text(EXAMPLE_VAULT_PASSWORD + "\n")
     return inventory
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
     work = tmp_path_factory.mktemp("cloud")
-    return resolve(cloud_inventory(work, TERRAFORM_VALUES), work, "--vault-password-file", str(work / "password"))
+    return resolve_with_example_vault(cloud_inventory(work, TERRAFORM_VALUES), work)
 
 
 def test_cloud_hosts_resolve(cloud):
@@ -97,7 +56,7 @@ def test_cloud_airflow_reaches_db01_privately(cloud):
 
 def test_cloud_without_kubernetes_admits_air01_only(tmp_path):
     inventory = cloud_inventory(tmp_path, {**TERRAFORM_VALUES, "kubernetes_cidr": ""})
-    resolved = resolve(inventory, tmp_path, "--vault-password-file", str(tmp_path / "password"))
+    resolved = resolve_with_example_vault(inventory, tmp_path)
     assert [entry["address"] for entry in resolved["db01"]["hba"]] == ["10.20.0.20/32"]
 
 

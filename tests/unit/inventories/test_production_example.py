@@ -3,64 +3,20 @@ and holds no plaintext secret."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inventory_resolver import resolve_with_example_vault
 
 ROOT = Path(__file__).resolve().parents[3]
 INVENTORY = ROOT / "inventories" / "production"
-BIN = Path(sys.executable).parent
-EXAMPLE_VAULT_PASSWORD = "datatech-example-vault"  # documented in hosts.yml
-
-
-PLAY = """
-- hosts: all
-  gather_facts: false
-  tasks:
-    - ansible.builtin.debug:
-        msg:
-          hba: "{{ postgresql_hba_entries | default(None) }}"
-          db_password: "{{ postgresql_airflow_password | default(None) }}"
-          airflow_db_host: "{{ airflow_db_host | default(None) }}"
-          airflow_db_password: "{{ airflow_db_password | default(None) }}"
-"""
 
 
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory):
     """The variables as each host sees them, resolved by ansible-playbook with the vault."""
-    work = tmp_path_factory.mktemp("inventory")
-    (work / "password").write_text(EXAMPLE_VAULT_PASSWORD + "\n")
-    (work / "play.yml").write_text(PLAY)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-    )
-    result = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "--vault-password-file",
-            str(work / "password"),
-            str(work / "play.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    hosts = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]
-    return {host: outcome["msg"] for host, outcome in hosts.items()}
+    return resolve_with_example_vault(INVENTORY, tmp_path_factory.mktemp("inventory"))
 
 
 def test_both_hosts_resolve(resolved):

@@ -1,0 +1,55 @@
+"""Resolve an inventory's role variables the way a play sees them (ansible-playbook with a
+debug task), for the inventory tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+EXAMPLE_VAULT_PASSWORD = "datatech-example-vault"  # the production example's, documented there
+
+PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.debug:
+        msg:
+          hba: "{{ postgresql_hba_entries | default(None) }}"
+          db_password: "{{ postgresql_airflow_password | default(None) }}"
+          airflow_db_host: "{{ airflow_db_host | default(None) }}"
+          airflow_db_password: "{{ airflow_db_password | default(None) }}"
+          mlops_db_host: "{{ (airflow_connections | default([{}]))[0].host | default(None) }}"
+"""
+
+
+def resolve(inventory: Path, work: Path, *extra: str) -> dict[str, dict]:
+    """The variables as each host sees them, resolved by ansible-playbook."""
+    (work / "play.yml").write_text(PLAY)
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+    )
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), *extra, str(work / "play.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    hosts = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]
+    return {host: outcome["msg"] for host, outcome in hosts.items()}
+
+
+def resolve_with_example_vault(inventory: Path, work: Path, *extra: str) -> dict[str, dict]:
+    """resolve(), with the example vault password in a file."""
+    (work / "password").write_text(EXAMPLE_VAULT_PASSWORD + "\n")
+    return resolve(inventory, work, "--vault-password-file", str(work / "password"), *extra)
