@@ -53,11 +53,13 @@ def rows(options: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def entry_point(name: str, specs: dict) -> list[str]:
+def entry_point(name: str, specs: dict, main_options: dict) -> list[str]:
     title = "Variables" if name == "main" else f"Entry point `{name}` (`tasks_from: {name}`)"
     lines = [f"## {title}\n"]
     if name != "main":
         lines += [text(specs.get("short_description", "")) + "\n"]
+        if specs["options"] == main_options:
+            return [*lines, "Takes the same variables as the main entry point.\n"]
     return [*lines, "| Variable | Type | Default | Description |", "|---|---|---|---|", *rows(specs["options"]), ""]
 
 
@@ -72,7 +74,7 @@ def render(role: Path) -> str:
         "",
     ]
     for name, specs in entry_points.items():
-        lines += entry_point(name, specs)
+        lines += entry_point(name, specs, main["options"])
     return "\n".join(lines)
 
 
