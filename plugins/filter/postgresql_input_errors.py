@@ -120,8 +120,11 @@ TYPES = {
     "listen_addresses": [str],
     "max_connections": int,
     "shared_preload_libraries": [str],
+    "tuning_enabled": bool,
     "tuning_memory_mb": int,
     "tuning_cpus": int,
+    "host_memory_mb": int,
+    "pgstrom_settings": dict,
     "settings": dict,
     "users": [{"name": str, "password": str, "login": bool, "member_of": [str]}],
     "databases": [
@@ -233,6 +236,17 @@ def _tuning_errors(cfg):
         errors.append(
             f"postgresql_tuning_memory_mb: {memory_mb} is too small to tune for; "
             f"use 0 (the host's RAM) or at least {MIN_MEMORY_MB}, or set postgresql_tuning_enabled: false."
+        )
+    host_memory_mb = cfg.get("host_memory_mb")
+    if (
+        cfg.get("tuning_enabled", True)
+        and memory_mb == 0
+        and host_memory_mb is not None
+        and host_memory_mb < MIN_MEMORY_MB
+    ):
+        errors.append(
+            f"postgresql_tuning_enabled: the host has {host_memory_mb} MiB of RAM, less than the {MIN_MEMORY_MB} "
+            "the tuning is made for; set postgresql_tuning_enabled: false and size memory in postgresql_settings."
         )
     cpus = cfg.get("tuning_cpus", 0)
     if cpus < 0:

@@ -359,8 +359,9 @@ def _work_mem_kb(ram_kb, shared_buffers_kb, maintenance_kb, connections, profile
     work_mem = _floor_mb(min(WORK_MEM_CAP_KB, hard_limit, max(STOCK_WORK_MEM_KB, preferred)))
     if work_mem < WORK_MEM_MIN_KB:
         raise AnsibleFilterError(
-            f"postgresql_tuning: host.max_connections={connections} is too many for "
-            f"memory_mb={ram_kb // KB_PER_MB}: work_mem would drop below {WORK_MEM_MIN_KB}kB"
+            f"postgresql_tuning: max_connections {connections} is too many for {ram_kb // KB_PER_MB} MiB of RAM: "
+            f"work_mem would drop below {WORK_MEM_MIN_KB}kB; lower max_connections (in the postgresql role: "
+            "postgresql_max_connections) or tune for more memory (postgresql_tuning_memory_mb)."
         )
     return work_mem
 

@@ -18,9 +18,11 @@ MIN_MEMORY_MB = 1024
 
 
 def reserved_connections(settings):
-    """The reserved slots by setting (as given when an integer, else stock); max_connections must exceed their sum."""
+    """The reserved slots by setting (as given when a count, 5 or "5", else stock); max_connections must exceed their sum."""
     reserved = {}
     for name, stock in STOCK_RESERVED_CONNECTIONS.items():
         value = (settings or {}).get(name, stock)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
         reserved[name] = value if isinstance(value, int) and not isinstance(value, bool) else stock
     return reserved

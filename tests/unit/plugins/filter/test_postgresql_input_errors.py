@@ -33,8 +33,11 @@ GOOD = {
     "listen_addresses": ["localhost"],
     "max_connections": 100,
     "shared_preload_libraries": ["pg_stat_statements", "$libdir/auto_explain.so"],
+    "tuning_enabled": True,
     "tuning_memory_mb": 0,
     "tuning_cpus": 0,
+    "host_memory_mb": 4096,
+    "pgstrom_settings": {"pg_strom.gpu_setup_cost": 100},
     "settings": {
         "work_mem": "64MB",
         "DateStyle": "iso, dmy",
@@ -210,6 +213,11 @@ CASES = {
     ),
     "max-connections-high": ({"max_connections": 262144}, "postgresql_max_connections", "at most 262143"),
     "tuning-memory-small": ({"tuning_memory_mb": 512}, "postgresql_tuning_memory_mb: 512", "at least 1024"),
+    "tuning-small-host": (
+        {"host_memory_mb": 512},
+        "postgresql_tuning_enabled: the host has 512 MiB of RAM, less than the 1024",
+        "postgresql_tuning_enabled: false",
+    ),
     "tuning-cpus-negative": ({"tuning_cpus": -1}, "postgresql_tuning_cpus", "0 (the host's CPUs)"),
     # --- settings the role owns -------------------------------------------------------------
     "setting-owned-port": (
@@ -453,6 +461,11 @@ CASES = {
         "postgresql_privileges[0].roles: got a string, not a list",
         "give a list",
     ),
+    "type-pgstrom-settings-list": (
+        {"pgstrom_settings": ["pg_strom.enabled"]},
+        "postgresql_pgstrom_settings: got a list, not a dict",
+        "give a dict",
+    ),
     "type-tuning-memory-string": (
         {"tuning_memory_mb": "4096"},
         "postgresql_tuning_memory_mb: got a string",
@@ -534,3 +547,15 @@ def test_type_errors_come_alone_and_never_show_the_value():
 
 def test_input_that_is_not_a_dict():
     assert check(["port", 5432]) == ["the postgresql_* variables: got a list, not a dict; give a dict."]
+
+
+def test_a_small_host_may_be_tuned_by_hand():
+    assert check(with_changes(host_memory_mb=512, tuning_enabled=False)) == []
+    assert check(with_changes(host_memory_mb=512, tuning_memory_mb=1024)) == []
+
+
+def test_reserved_connections_given_as_text_count():
+    errors = check(with_changes(max_connections=5, settings={"superuser_reserved_connections": "5"}))
+    assert len(errors) == 1
+    assert "superuser_reserved_connections (5)" in errors[0]
+    assert errors[0].endswith("use at least 6.")
