@@ -265,6 +265,12 @@ def _setting_value_errors(cfg):
             errors.append(
                 f"postgresql_settings.{name}: give a single value (string, number or boolean), not {type(value).__name__}."
             )
+        elif isinstance(value, str) and not value.isprintable():
+            # A quoted value in postgresql.conf ends at its line: a line break leaves a file the server refuses.
+            errors.append(
+                f"postgresql_settings.{name}: the value holds a line break or another control character; "
+                "write it on one line."
+            )
     return errors
 
 

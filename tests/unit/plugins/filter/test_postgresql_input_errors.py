@@ -301,6 +301,11 @@ CASES = {
         "postgresql_settings: 'work_mem\\nlisten_addresses' is not a PostgreSQL setting name",
         "names like work_mem",
     ),
+    "setting-value-newline": (
+        {"settings": {"work_mem": "4MB'\nlisten_addresses = '*"}},
+        "postgresql_settings.work_mem: the value holds a line break",
+        "write it on one line",
+    ),
     # --- pg_hba.conf fields ------------------------------------------------------------------
     "hba-user-trust-injection": (
         {"hba_entries": [{"address": "10.0.0.0/8", "user": "airflow\nhost all all 0.0.0.0/0 trust"}]},
