@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Meaning checks of the airflow role's variables (types are checked by argument specs)."""
+"""Checks of the airflow role's variables: the types argument specs let through, then the meaning."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ version_added: 0.1.0
 author: DataTech platform team
 description:
   - Checks what argument specs cannot (formats, ranges, duplicates, ports shared by two
-    services, paths, the controller's DAG folder) and returns every problem found, each
-    message naming the variable and the fix. An empty list means the input is good.
+    services, paths and system folders, the service account, host names, the controller's
+    DAG folder) and returns every problem found, each message naming the variable and the fix.
+    An empty list means the input is good.
+  - Types come first, and alone when wrong. Argument specs validate a converted copy, so the
+    variables still hold a number, list or dict where a string is expected (or a quoted number).
   - The role calls it in its preflight, before anything changes on the host.
 options:
   _input:
