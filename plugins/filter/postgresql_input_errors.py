@@ -259,7 +259,7 @@ def _tuning_errors(cfg):
 def _setting_value_errors(cfg):
     errors = []
     for name, value in (cfg.get("settings") or {}).items():
-        if not SETTING_NAME.fullmatch(str(name)):
+        if not isinstance(name, str) or not SETTING_NAME.fullmatch(name):
             errors.append(
                 f"postgresql_settings: {str(name)[:80]!r} is not a PostgreSQL setting name; use names like work_mem or pg_strom.enabled."
             )
@@ -297,13 +297,13 @@ def _setting_name_errors(cfg):
     major = cfg.get("server_major") or "this major"
     for name in cfg.get("settings") or {}:
         lower = str(name).lower()
-        if not SETTING_NAME.fullmatch(lower) or lower in OWNED_SETTINGS:
+        if not isinstance(name, str) or not SETTING_NAME.fullmatch(lower) or lower in OWNED_SETTINGS:
             continue
         if "." in lower:
             prefix = lower.split(".", 1)[0]
             if prefix not in prefixes:
                 errors.append(
-                    f"postgresql_settings: {name!r} belongs to {prefix!r}, which is neither in "
+                    f"postgresql_settings: {name[:80]!r} belongs to {prefix[:80]!r}, which is neither in "
                     "postgresql_shared_preload_libraries nor an extension the role knows; "
                     f"add the library to postgresql_shared_preload_libraries, or fix the name."
                 )
@@ -311,7 +311,7 @@ def _setting_name_errors(cfg):
             close = difflib.get_close_matches(lower, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             errors.append(
-                f"postgresql_settings: {name!r} is not a setting PostgreSQL {major} knows{hint}; "
+                f"postgresql_settings: {name[:80]!r} is not a setting PostgreSQL {major} knows{hint}; "
                 "fix the name, or remove it."
             )
     return errors

@@ -301,6 +301,16 @@ CASES = {
         "postgresql_settings: 'work_mem\\nlisten_addresses' is not a PostgreSQL setting name",
         "names like work_mem",
     ),
+    "setting-name-yaml-boolean": (
+        {"settings": {True: 1}},
+        "postgresql_settings: 'True' is not a PostgreSQL setting name",
+        "work_mem",
+    ),
+    "setting-name-number": (
+        {"settings": {1: 1}},
+        "postgresql_settings: '1' is not a PostgreSQL setting name",
+        "work_mem",
+    ),
     "setting-value-newline": (
         {"settings": {"work_mem": "4MB'\nlisten_addresses = '*"}},
         "postgresql_settings.work_mem: the value holds a line break",
@@ -564,3 +574,9 @@ def test_reserved_connections_given_as_text_count():
     assert len(errors) == 1
     assert "superuser_reserved_connections (5)" in errors[0]
     assert errors[0].endswith("use at least 6.")
+
+
+def test_very_long_setting_names_are_cut_in_messages():
+    errors = check(with_changes(settings={"x" * 5000: 1, "y" * 5000 + ".z": 1}))
+    assert len(errors) == 2
+    assert all(len(message) < 400 for message in errors)
