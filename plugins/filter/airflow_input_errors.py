@@ -193,11 +193,12 @@ def _database_errors(cfg):
 
 
 def _is_host(value):
+    """A DNS name or an IP address; not a scoped IPv6 address (fe80::1%eth0: '%' breaks the URL and airflow.cfg)."""
     try:
         ipaddress.ip_address(value)
     except ValueError:
         return bool(HOST_NAME.fullmatch(value))
-    return True
+    return "%" not in value
 
 
 def _account_errors(cfg):

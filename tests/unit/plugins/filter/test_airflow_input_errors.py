@@ -154,6 +154,7 @@ CASES = {
     "db-host-url": ({"db_host": "postgresql://db01"}, "airflow_db_host: 'postgresql://db01'", "give only the host"),
     "db-host-too-long": ({"db_host": "a" * 300}, "airflow_db_host", "give only the host"),
     "db-host-label-too-long": ({"db_host": "a" * 64 + ".example"}, "airflow_db_host", "give only the host"),
+    "db-host-scoped-ipv6": ({"db_host": "fe80::1%eth0"}, "airflow_db_host: 'fe80::1%eth0'", "give only the host"),
     "db-host-socket-dir": (
         {"db_host": "/var/run/postgresql"},
         "airflow_db_host: '/var/run/postgresql'",
