@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Meaning checks of the airflow role's variables (types are checked by argument specs)."""
+"""Checks of the airflow role's variables: the types argument specs let through, then the meaning."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ version_added: 0.1.0
 author: DataTech platform team
 description:
   - Checks what argument specs cannot (formats, ranges, duplicates, ports shared by two
-    services, paths, the controller's DAG folder) and returns every problem found, each
-    message naming the variable and the fix. An empty list means the input is good.
+    services, paths and system folders, the service account, host names, the controller's
+    DAG folder) and returns every problem found, each message naming the variable and the fix.
+    An empty list means the input is good.
+  - Types come first, and alone when wrong. Argument specs validate a converted copy, so the
+    variables still hold a number, list or dict where a string is expected (or a quoted number).
   - The role calls it in its preflight, before anything changes on the host.
 options:
   _input:
@@ -39,21 +42,131 @@ _value:
 
 import base64
 import binascii
+import ipaddress
 import os
 import posixpath
 import re
 
-from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import collect, duplicates
+from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import (
+    clean_path,
+    collect,
+    duplicates,
+    type_errors,
+)
 
 VERSION = re.compile(r"^3\.[0-9]+\.[0-9]+$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 SECTION = re.compile(r"^[a-z_.]+$")
 FERNET_KEY_BYTES = 32
+# A DNS name: labels of letters, digits, '-' (and '_', which container and internal DNS
+# names use), separated by dots, at most 253 characters.
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$"
+)
+# Connection types whose host Airflow takes as a URL (scheme://host/path): not checked.
+URL_HOST_CONN_TYPES = ("http", "https")
+# Folders the role may not take for airflow_home, airflow_dags_folder, airflow_logs_folder.
+# It creates each, makes it airflow_user's (mode 0750/0755), sets airflow_home as that user's
+# home, and deletes old DAG releases and logs in them: on a system folder that hands the OS's
+# files to the service user, or deletes them.
+# - SYSTEM_TREES: the folder and everything under it belong to the OS, its package manager,
+#   the kernel's virtual file systems, boot, root's home, or are wiped at boot (/run, /tmp).
+#   /lib* is every library folder Debian and Ubuntu use on any architecture (lib, lib32,
+#   lib64, libx32), named one by one so that a folder such as /library is not caught.
+SYSTEM_TREES = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var/cache",
+    "/var/lib/apt",
+    "/var/lib/dpkg",
+    "/var/lib/systemd",
+    "/var/lib/ucf",
+    "/var/log/journal",
+    "/var/run",
+    "/var/spool",
+    "/var/tmp",
+)
+# - SHARED_PARENTS: the folder itself is shared by many programs (refused), but a subfolder
+#   of its own is the usual place (/opt/airflow, /srv/airflow, /var/lib/airflow,
+#   /var/log/airflow, /home/airflow).
+SHARED_PARENTS = (
+    "/",
+    "/home",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/srv",
+    "/var",
+    "/var/lib",
+    "/var/local",
+    "/var/log",
+    "/var/opt",
+)
+# Accounts the role may not run Airflow as: the user task sets the account's home to
+# airflow_home and its shell to nologin, and the services get its rights. root (uid 0, and
+# toor, its BSD alias) would run every task as root; numeric names are taken as ids.
+ROOT_ACCOUNTS = ("root", "toor")
+# Groups whose members can become root or read every secret (disk devices, shadow, docker's
+# socket, sudo): the services' group may not be one of them.
+PRIVILEGED_GROUPS = ("root", "wheel", "sudo", "adm", "disk", "shadow", "docker", "lxd")
+# The types of every key the filter reads; a value of another type is refused before the
+# meaning checks (argument specs convert only a copy: the variables keep what was given).
+TYPES = {
+    "version": str,
+    "user": str,
+    "group": str,
+    "db_host": str,
+    "db_port": int,
+    "db_password": str,
+    "fernet_key": str,
+    "api_port": int,
+    "scheduler_health_port": int,
+    "home": str,
+    "dags_folder": str,
+    "logs_folder": str,
+    "dags_source": str,
+    "parallelism": int,
+    "max_active_tasks_per_dag": int,
+    "max_active_runs_per_dag": int,
+    "api_workers": int,
+    "dag_refresh_interval": int,
+    "health_timeout": int,
+    "dags_releases_kept": int,
+    "log_retention_days": int,
+    "connections": [
+        {
+            "conn_id": str,
+            "conn_type": str,
+            "host": str,
+            "port": int,
+            "schema": str,
+            "login": str,
+            "password": str,
+            "extra": dict,
+            "description": str,
+        }
+    ],
+    "pools": [{"name": str, "slots": int, "description": str}],
+    "config": dict,
+}
 
 
 def _version_errors(cfg):
     version = str(cfg.get("version", ""))
-    if not VERSION.match(version):
+    if not VERSION.fullmatch(version):
         return [f"airflow_version: {version!r} is not an Airflow 3 release; write it as 3.X.Y (e.g. 3.1.3)."]
     return []
 
@@ -65,11 +178,42 @@ def _database_errors(cfg):
             "airflow_db_password is empty; set it from vault or an environment lookup "
             "(the password of the metadata database user on db01)."
         )
-    if not cfg.get("db_host"):
+    host = cfg.get("db_host")
+    if not host:
         errors.append("airflow_db_host is empty; give the PostgreSQL host, e.g. db01.")
+    elif not _is_host(host):
+        errors.append(
+            f"airflow_db_host: {host[:80]!r} is not a host name or an IP address; give only the host "
+            "(e.g. db01 or 10.0.0.5), the port in airflow_db_port and the TLS mode in airflow_db_sslmode."
+        )
     port = cfg.get("db_port", 5432)
-    if not isinstance(port, int) or not 1 <= port <= 65535:
+    if not 1 <= port <= 65535:
         errors.append(f"airflow_db_port: {port!r} is out of range; use a TCP port between 1 and 65535.")
+    return errors
+
+
+def _is_host(value):
+    """A DNS name or an IP address; not a scoped IPv6 address (fe80::1%eth0: '%' breaks the URL and airflow.cfg)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return bool(HOST_NAME.fullmatch(value))
+    return "%" not in value
+
+
+def _account_errors(cfg):
+    errors = []
+    user, group = cfg.get("user", "airflow"), cfg.get("group", "airflow")
+    if user in ROOT_ACCOUNTS or user.isdigit():
+        errors.append(
+            f"airflow_user: {user!r} is root or a user id; the role makes this account Airflow's and runs "
+            "every task as it: use an unprivileged name such as airflow."
+        )
+    if group in PRIVILEGED_GROUPS or group.isdigit():
+        errors.append(
+            f"airflow_group: {group!r} is a privileged group or a group id; its members can become root "
+            "or read the host's secrets: use a group of its own such as airflow."
+        )
     return errors
 
 
@@ -99,7 +243,7 @@ def _port_errors(cfg):
     }
     errors = []
     for name, port in ports.items():
-        if not isinstance(port, int) or not 1 <= port <= 65535:
+        if not 1 <= port <= 65535:
             errors.append(f"{name}: {port!r} is out of range; use a TCP port between 1 and 65535.")
     if len(set(ports.values())) < len(ports):
         errors.append(
@@ -112,12 +256,16 @@ def _port_errors(cfg):
 def _path_errors(cfg):
     errors = []
     for key in ("home", "dags_folder", "logs_folder"):
-        path = cfg.get(key, "/")
+        path = cfg.get(key)
         name = f"airflow_{key}"
-        if not str(path).startswith("/"):
+        if path is None:
+            continue
+        if not path.startswith("/"):
             errors.append(f"{name}: {path!r} is not absolute; give an absolute path such as /opt/airflow/dags.")
-        elif posixpath.normpath(path) != path or path == "/":
-            errors.append(f"{name}: {path!r} is not a clean absolute path; write it like {posixpath.normpath(path)!r}.")
+        elif clean_path(path) != path:
+            errors.append(f"{name}: {path!r} is not a clean absolute path; write it like {clean_path(path)!r}.")
+        else:
+            errors.extend(_system_path_errors(name, path))
     source = cfg.get("dags_source") or ""
     if source and not os.path.isdir(source):
         errors.append(
@@ -125,6 +273,31 @@ def _path_errors(cfg):
             "give the path of your DAGs folder (relative paths start where ansible-playbook runs)."
         )
     return errors
+
+
+def _under(path, tree):
+    """Whether path is tree or inside it."""
+    return path == tree or path.startswith(tree + "/")
+
+
+def _system_path_errors(name, path):
+    tree = next((tree for tree in SYSTEM_TREES if _under(path, tree)), None)
+    if tree:
+        return [
+            (
+                f"{name}: {path!r} is in {tree}, which belongs to the system; the role makes the folder "
+                "airflow_user's (and prunes old files in it): use a folder of Airflow's own such as /opt/airflow."
+            )
+        ]
+    if path in SHARED_PARENTS:
+        suggestion = "/opt/airflow" if path == "/" else posixpath.join(path, "airflow")
+        return [
+            (
+                f"{name}: {path!r} is shared by the whole system; the role makes the folder airflow_user's "
+                f"(and prunes old files in it): use a folder of Airflow's own, such as {suggestion!r}."
+            )
+        ]
+    return []
 
 
 def _count_errors(cfg):
@@ -140,7 +313,7 @@ def _count_errors(cfg):
         ("log_retention_days", 1),
     ):
         value = cfg.get(key, minimum)
-        if not isinstance(value, int) or value < minimum:
+        if value < minimum:
             errors.append(f"airflow_{key}: {value!r} is too small; use at least {minimum}.")
     return errors
 
@@ -149,20 +322,26 @@ def _content_errors(cfg):
     errors = []
     connections = cfg.get("connections") or []
     for i, conn in enumerate(connections):
-        if not CONN_ID.match(str(conn.get("conn_id", ""))):
+        if not CONN_ID.fullmatch(str(conn.get("conn_id", ""))):
             errors.append(
                 f"airflow_connections[{i}]: conn_id {conn.get('conn_id')!r} may hold only letters, digits, '_', '.', '-'."
+            )
+        host = conn.get("host")
+        if host and conn.get("conn_type") not in URL_HOST_CONN_TYPES and not _is_host(host):
+            errors.append(
+                f"airflow_connections[{i}] ({conn.get('conn_id')!r}): host {host[:80]!r} is not a host name or an IP "
+                "address; give only the host, the port in port, the database in schema and options in extra."
             )
     for name in duplicates(c.get("conn_id") for c in connections):
         errors.append(f"airflow_connections: {name!r} is listed more than once; keep one entry per conn_id.")
     pools = cfg.get("pools") or []
     for i, pool in enumerate(pools):
-        if not isinstance(pool.get("slots"), int) or pool["slots"] < -1:
+        if pool.get("slots", 0) < -1:
             errors.append(f"airflow_pools[{i}] ({pool.get('name')!r}): slots must be -1 (unlimited) or more.")
     for name in duplicates(p.get("name") for p in pools):
         errors.append(f"airflow_pools: {name!r} is listed more than once; keep one entry per pool.")
     for section, values in (cfg.get("config") or {}).items():
-        if not SECTION.match(str(section)) or not isinstance(values, dict):
+        if not SECTION.fullmatch(str(section)) or not isinstance(values, dict):
             errors.append(
                 f"airflow_config: {section!r} must be an airflow.cfg section name holding a dict, "
                 "like {scheduler: {min_file_process_interval: 30}}."
@@ -172,6 +351,7 @@ def _content_errors(cfg):
 
 CHECKS = (
     _version_errors,
+    _account_errors,
     _database_errors,
     _fernet_key_errors,
     _port_errors,
@@ -182,8 +362,8 @@ CHECKS = (
 
 
 def airflow_input_errors(cfg):
-    """Return every problem in the role's input, one message each."""
-    return collect(CHECKS, cfg)
+    """Return every problem in the role's input, one message each; types first, as the checks rely on them."""
+    return type_errors(TYPES, cfg, "airflow_") or collect(CHECKS, cfg)
 
 
 class FilterModule:

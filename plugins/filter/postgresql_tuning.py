@@ -58,7 +58,10 @@ options:
         choices: [ssd, hdd]
         default: ssd
       max_connections:
-        description: Maximum number of client connections (4 to 262143).
+        description:
+          - Maximum number of client connections (1 to 262143).
+          - PostgreSQL's own minimum (more than its reserved connections) is the role's input
+            check, P(datatech.mlops.postgresql_input_errors#filter).
         type: int
         default: 100
       gpu:
@@ -143,6 +146,7 @@ _value:
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.datatech.mlops.plugins.plugin_utils.postgresql_limits import MAX_CONNECTIONS, MIN_MEMORY_MB
 
 # Sources cited below:
 #   [RES] https://www.postgresql.org/docs/current/runtime-config-resource.html
@@ -169,13 +173,10 @@ DEFAULTS = {"profile": "mixed", "storage": "ssd", "max_connections": 100, "gpu":
 REQUIRED_KEYS = ("memory_mb", "cpus")
 ACCEPTED_KEYS = REQUIRED_KEYS + tuple(DEFAULTS)
 
-# The 25% shared_buffers advice is given for "a dedicated database server
-# with 1GB or more of RAM"; below that it asks for a smaller share. [RES]
-MIN_MEMORY_MB = 1024
-# superuser_reserved_connections (stock 3) must stay below max_connections;
-# 262143 is PostgreSQL's upper limit for max_connections. [CON]
-MIN_CONNECTIONS = 4
-MAX_CONNECTIONS = 262143
+# MIN_MEMORY_MB and MAX_CONNECTIONS live in plugin_utils/postgresql_limits.py, shared with
+# the role's input check. The tuning itself needs only one connection or more (it shares
+# memory among them); PostgreSQL's own minimum is the input check's rule.
+MIN_CONNECTIONS = 1
 
 # ----------------------------------------------------------- stock values ---
 # PostgreSQL's out-of-the-box values; tuning never goes below these. [RES]
@@ -358,8 +359,9 @@ def _work_mem_kb(ram_kb, shared_buffers_kb, maintenance_kb, connections, profile
     work_mem = _floor_mb(min(WORK_MEM_CAP_KB, hard_limit, max(STOCK_WORK_MEM_KB, preferred)))
     if work_mem < WORK_MEM_MIN_KB:
         raise AnsibleFilterError(
-            f"postgresql_tuning: host.max_connections={connections} is too many for "
-            f"memory_mb={ram_kb // KB_PER_MB}: work_mem would drop below {WORK_MEM_MIN_KB}kB"
+            f"postgresql_tuning: max_connections {connections} is too many for {ram_kb // KB_PER_MB} MiB of RAM: "
+            f"work_mem would drop below {WORK_MEM_MIN_KB}kB; lower max_connections (in the postgresql role: "
+            "postgresql_max_connections) or tune for more memory (postgresql_tuning_memory_mb)."
         )
     return work_mem
 

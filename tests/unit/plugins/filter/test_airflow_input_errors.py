@@ -16,6 +16,8 @@ check = plugin.FilterModule().filters()["airflow_input_errors"]
 
 GOOD = {
     "version": "3.1.3",
+    "user": "airflow",
+    "group": "airflow",
     "db_host": "db01",
     "db_port": 5432,
     "db_password": "secret",
@@ -27,7 +29,11 @@ GOOD = {
     "logs_folder": "/var/log/airflow",
     "dags_source": "",
     "parallelism": 8,
-    "connections": [{"conn_id": "mlops_db", "conn_type": "postgres"}],
+    "connections": [
+        {"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01.lab.example", "port": 5432},
+        {"conn_id": "features", "conn_type": "postgres", "host": "fd00::5"},
+        {"conn_id": "registry", "conn_type": "http", "host": "https://models.example.com/api"},
+    ],
     "pools": [{"name": "training", "slots": 2}],
     "config": {"scheduler": {"min_file_process_interval": 30}},
 }
@@ -73,6 +79,133 @@ CASES = {
         "one entry",
     ),
     "config-not-dict": ({"config": {"core": "x"}}, "airflow_config", "section name holding a dict"),
+    # --- system folders -------------------------------------------------------------------
+    "home-root": ({"home": "/"}, "airflow_home: '/' is shared by the whole system", "'/opt/airflow'"),
+    "home-etc": ({"home": "/etc"}, "airflow_home: '/etc' is in /etc, which belongs to the system", "/opt/airflow"),
+    "home-under-usr": (
+        {"home": "/usr/local/airflow"},
+        "airflow_home: '/usr/local/airflow' is in /usr",
+        "Airflow's own",
+    ),
+    "home-lib64": ({"home": "/lib64/airflow"}, "airflow_home: '/lib64/airflow' is in /lib64", "Airflow's own"),
+    "home-var": ({"home": "/var"}, "airflow_home: '/var' is shared by the whole system", "'/var/airflow'"),
+    "home-opt": ({"home": "/opt"}, "airflow_home: '/opt' is shared", "'/opt/airflow'"),
+    "home-double-slash": ({"home": "//etc"}, "airflow_home: '//etc' is not a clean absolute path", "'/etc'"),
+    "home-dotdot-into-etc": ({"home": "/opt/../etc"}, "airflow_home: '/opt/../etc' is not a clean", "'/etc'"),
+    "home-root-home": ({"home": "/root/airflow"}, "airflow_home: '/root/airflow' is in /root", "/opt/airflow"),
+    "dags-folder-dpkg": (
+        {"dags_folder": "/var/lib/dpkg/info"},
+        "airflow_dags_folder: '/var/lib/dpkg/info' is in /var/lib/dpkg",
+        "/opt/airflow",
+    ),
+    "dags-folder-var-lib": (
+        {"dags_folder": "/var/lib"},
+        "airflow_dags_folder: '/var/lib' is shared",
+        "'/var/lib/airflow'",
+    ),
+    "dags-folder-tmp": ({"dags_folder": "/tmp/dags"}, "airflow_dags_folder: '/tmp/dags' is in /tmp", "Airflow's own"),
+    "logs-folder-var-log": (
+        {"logs_folder": "/var/log"},
+        "airflow_logs_folder: '/var/log' is shared",
+        "'/var/log/airflow'",
+    ),
+    "logs-folder-proc": (
+        {"logs_folder": "/proc/self"},
+        "airflow_logs_folder: '/proc/self' is in /proc",
+        "Airflow's own",
+    ),
+    "logs-folder-run": (
+        {"logs_folder": "/run/airflow"},
+        "airflow_logs_folder: '/run/airflow' is in /run",
+        "Airflow's own",
+    ),
+    "logs-folder-journal": (
+        {"logs_folder": "/var/log/journal"},
+        "airflow_logs_folder: '/var/log/journal' is in /var/log/journal",
+        "own",
+    ),
+    # --- accounts -------------------------------------------------------------------------
+    "user-root": ({"user": "root"}, "airflow_user: 'root' is root or a user id", "unprivileged name such as airflow"),
+    "user-toor": ({"user": "toor"}, "airflow_user: 'toor'", "unprivileged"),
+    "user-uid-0": ({"user": "0"}, "airflow_user: '0' is root or a user id", "unprivileged"),
+    "group-root": (
+        {"group": "root"},
+        "airflow_group: 'root' is a privileged group",
+        "a group of its own such as airflow",
+    ),
+    "group-sudo": ({"group": "sudo"}, "airflow_group: 'sudo'", "a group of its own"),
+    "group-docker": ({"group": "docker"}, "airflow_group: 'docker'", "a group of its own"),
+    # --- hosts ----------------------------------------------------------------------------
+    "db-host-query": (
+        {"db_host": "db01/x?sslmode=disable"},
+        "airflow_db_host: 'db01/x?sslmode=disable' is not a host name",
+        "airflow_db_sslmode",
+    ),
+    "db-host-port": (
+        {"db_host": "db01:5432"},
+        "airflow_db_host: 'db01:5432' is not a host name or an IP address",
+        "the port in airflow_db_port",
+    ),
+    "db-host-space": ({"db_host": "db01 db02"}, "airflow_db_host: 'db01 db02'", "airflow_db_port"),
+    "db-host-at": ({"db_host": "user@db01"}, "airflow_db_host: 'user@db01'", "airflow_db_port"),
+    "db-host-hash": ({"db_host": "db01#x"}, "airflow_db_host: 'db01#x'", "airflow_db_port"),
+    "db-host-newline": ({"db_host": "db01\n"}, "airflow_db_host: 'db01\\n'", "airflow_db_port"),
+    "db-host-unicode-space": ({"db_host": "db01\u3000"}, "airflow_db_host", "airflow_db_port"),
+    "db-host-url": ({"db_host": "postgresql://db01"}, "airflow_db_host: 'postgresql://db01'", "give only the host"),
+    "db-host-too-long": ({"db_host": "a" * 300}, "airflow_db_host", "give only the host"),
+    "db-host-label-too-long": ({"db_host": "a" * 64 + ".example"}, "airflow_db_host", "give only the host"),
+    "db-host-scoped-ipv6": ({"db_host": "fe80::1%eth0"}, "airflow_db_host: 'fe80::1%eth0'", "give only the host"),
+    "db-host-socket-dir": (
+        {"db_host": "/var/run/postgresql"},
+        "airflow_db_host: '/var/run/postgresql'",
+        "give only the host",
+    ),
+    "conn-host-port": (
+        {"connections": [{"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01:5432"}]},
+        "airflow_connections[0] ('mlops_db'): host 'db01:5432' is not a host name or an IP address",
+        "the port in port",
+    ),
+    "conn-host-path": (
+        {"connections": [{"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01/airflow"}]},
+        "airflow_connections[0] ('mlops_db'): host 'db01/airflow'",
+        "the database in schema",
+    ),
+    # --- types: what argument specs let through (they convert a copy only) ------------------
+    "type-fernet-int": ({"fernet_key": 12345}, "airflow_fernet_key: got an integer, not a string", "quote the value"),
+    "type-fernet-list": ({"fernet_key": ["a"]}, "airflow_fernet_key: got a list, not a string", "give a string"),
+    "type-db-password-int": ({"db_password": 12345}, "airflow_db_password: got an integer", "quote the value"),
+    "type-db-host-list": ({"db_host": ["db01"]}, "airflow_db_host: got a list, not a string", "give a string"),
+    "type-db-port-string": ({"db_port": "5432"}, "airflow_db_port: got a string, not an integer", "without quotes"),
+    "type-home-dict": ({"home": {"path": "/opt/airflow"}}, "airflow_home: got a dict, not a string", "give a string"),
+    "type-home-none": ({"home": None}, "airflow_home: got null", "leave the variable out"),
+    "type-user-int": ({"user": 0}, "airflow_user: got an integer", "quote the value"),
+    "type-version-float": ({"version": 3.1}, "airflow_version: got a number with a fraction", "quote the value"),
+    "type-parallelism-bool": (
+        {"parallelism": True},
+        "airflow_parallelism: got a boolean, not an integer",
+        "give an integer",
+    ),
+    "type-connections-dict": (
+        {"connections": {"conn_id": "x"}},
+        "airflow_connections: got a dict, not a list",
+        "give a list",
+    ),
+    "type-connection-host-int": (
+        {"connections": [{"conn_id": "x", "conn_type": "http", "host": 10}]},
+        "airflow_connections[0].host: got an integer",
+        "quote",
+    ),
+    "type-connection-port-string": (
+        {"connections": [{"conn_id": "x", "conn_type": "postgres", "port": "5432"}]},
+        "airflow_connections[0].port: got a string",
+        "without quotes",
+    ),
+    "type-pool-slots-string": (
+        {"pools": [{"name": "p", "slots": "4"}]},
+        "airflow_pools[0].slots: got a string",
+        "without quotes",
+    ),
+    "type-config-list": ({"config": ["core"]}, "airflow_config: got a list, not a dict", "give a dict"),
 }
 
 
@@ -87,3 +220,30 @@ def test_each_problem_is_named_with_its_fix(changes, names, fix):
 def test_messages_never_contain_secrets():
     cfg = with_changes(fernet_key="not-a-key-s3cret", db_port=0)
     assert all("s3cret" not in message for message in check(cfg))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/opt/airflow",
+        "/srv/airflow",
+        "/var/lib/airflow",
+        "/home/airflow",
+        "/var/log/airflow",
+        "/data/airflow",
+        "/library",
+    ],
+)
+def test_folders_of_their_own_are_allowed(path):
+    assert check(with_changes(home=path, dags_folder=f"{path}/dags", logs_folder=f"{path}/logs")) == []
+
+
+@pytest.mark.parametrize("host", ["db01", "db01.lab.example.", "molecule_db01", "10.0.0.5", "fd00::5", "a" * 63])
+def test_host_names_and_addresses_are_allowed(host):
+    assert check(with_changes(db_host=host)) == []
+
+
+def test_type_errors_come_alone_and_never_show_the_value():
+    assert check(with_changes(fernet_key=12345, db_port=0)) == [
+        "airflow_fernet_key: got an integer, not a string; quote the value in YAML so that it stays a string."
+    ]

@@ -276,11 +276,6 @@ def test_memory_parsing_rejects_garbage(bad):
             id="conn-zero",
         ),
         pytest.param(
-            {"memory_mb": 4096, "cpus": 2, "max_connections": 3},
-            "max_connections",
-            id="conn-3",
-        ),
-        pytest.param(
             {"memory_mb": 4096, "cpus": 2, "max_connections": 300000},
             "max_connections",
             id="conn-too-large",
@@ -361,3 +356,8 @@ def test_examples_and_return_parse():
     returned = yaml.safe_load(plugin.RETURN)["_value"]
     assert set(returned["sample"]) == EXPECTED_KEYS
     assert returned["sample"] == tune(MEDIUM)
+
+
+def test_few_connections_are_the_input_checks_rule():
+    """PostgreSQL's minimum (more than its reserved slots) is checked once, by postgresql_input_errors."""
+    assert tune({"memory_mb": 4096, "cpus": 2, "max_connections": 3})["max_connections"] == 3
