@@ -333,7 +333,7 @@ def every_container(docs: list[dict]):
 
 def argv_words(container: dict) -> list[str]:
     """The words of command and args, with the scripts of `bash -c` split as bash would."""
-    words = [*container.get("command", []), *container.get("args", [])]
+    words = [*(container.get("command") or []), *(container.get("args") or [])]
     for i, word in enumerate(words[:-1]):
         if word == "-c":
             words += shlex.split(words[i + 1])
