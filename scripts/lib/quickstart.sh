@@ -5,7 +5,11 @@
 # start's last command (the lab goes down), the Airflow database backup and restores of
 # docs/operators/backup.md run on the same lab, with its commands too, and are checked:
 # after each restore (from db01, then from the fetched copy) the DAG run made since the
-# backup is gone, the runs before it are back, and Airflow runs DAGs again.
+# backup is gone, the runs before it are back, the safety dump the restore wrote holds the
+# runs as they were just before it, and Airflow runs DAGs again. Before the first restore,
+# the same command without its confirmation must be refused with Airflow's services
+# untouched; after it, a restore made to fail after the stop must start Airflow again and
+# name the safety dump.
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
 # (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
@@ -99,6 +103,28 @@ expect_refusal() {
   echo "quickstart: the restore without confirmation was refused; Airflow's services untouched"
 }
 
+# A restore that fails after Airflow stopped (airflow_home pointed nowhere: `airflow db
+# migrate` cannot run, after the drop and the pg_restore): the rescue starts the services it
+# stopped again and names the safety dump and the command that restores it.
+expect_failed_restore_restarts_airflow() {
+  local command="$1 -e airflow_home=/nonexistent" before out rc=0 s
+  printf '\n\033[1m$ %s\033[0m   (must fail after the stop)\n' "$command"
+  before=$(services_state)
+  out=$(eval "$command" 2>&1) || rc=$?
+  printf '%s\n' "$out" | tail -n 25
+  ((rc != 0)) || fail "the restore with airflow_home=/nonexistent did not fail"
+  out=$(tr '\n' ' ' <<<"$out" | tr -s ' ')  # the message as one line, however Ansible wrapped it
+  grep -q 'failed at "Migrate the database"' <<<"$out" || fail "the restore did not fail where expected (the migration)"
+  grep -q 'airflow_db_restore_file=/var/backups/airflow-db/pre-restore-airflow-' <<<"$out" \
+    || fail "the failure message does not say how to restore the safety dump"
+  for s in "${AIRFLOW_SERVICES[@]}"; do
+    docker exec "$AIR_CONTAINER" systemctl is-active --quiet "$s" || fail "$s was not started again after the failed restore"
+  done
+  [[ $(services_state) != "$before" ]] || fail "the failed restore did not stop Airflow's services (no new PIDs)"
+  for _ in $(seq 90); do curl -fsS http://127.0.0.1:18080/api/v2/monitor/health >/dev/null 2>&1 && break; sleep 2; done
+  echo "quickstart: the failed restore started Airflow's services again and named the safety dump"
+}
+
 SAFETY_BEFORE=0
 count_safety_dumps() {
   docker exec "$DB_CONTAINER" sh -c 'ls /var/backups/airflow-db/pre-restore-airflow-*.pgc 2>/dev/null | wc -l'
@@ -161,6 +187,7 @@ check remember_safety_dumps
 for command in "${RESTORE[@]}"; do run "$command"; done
 check expect_runs_at_backup
 check expect_safety_dump
+check expect_failed_restore_restarts_airflow "${RESTORE[0]}"
 run "$RUN_DAG"
 check expect_new_run
 check lose_dumps_on_db01
