@@ -15,11 +15,11 @@ description:
     must be installed (or upgraded) first, whether a reboot is needed, and, when PG-Strom cannot
     run, either the warning the role shows (it then keeps the server without PG-Strom) or, with
     O(required), the failure it stops with.
-  - The role asks twice on a host whose driver is missing, does not load or is too old: before
-    the install (O(driver_changed) not given), and after it, with O(driver_changed) and
-    O(reboot_required). Only the second answer decides the reboot: a host reboots when the install
-    changed the driver or the system asks for a reboot, never again and again for a driver that
-    does not load.
+  - The role asks twice on a host whose driver is missing, does not load or is too old, before
+    the install (O(driver_changed) not given) and after it (with O(driver_changed) and
+    O(reboot_required)). Only the second answer decides the reboot. A host reboots when the
+    install changed the driver or the system asks for a reboot, never again and again for a
+    driver that does not load.
 options:
   _input:
     description: The C(gpu) result of M(datatech.mlops.gpu_facts).

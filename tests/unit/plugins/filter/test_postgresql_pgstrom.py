@@ -5,7 +5,10 @@ the recorded H100 and the hosts derived from it (tests/unit/fixtures/gpu)."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from gpu_fixtures import detect
 from plugin_loader import load_plugin
@@ -216,3 +219,14 @@ def test_server_older_than_15_is_refused_even_with_a_gpu(tmp_path):
     assert "PostgreSQL 14 is older than 15" in plan["warning"]
     assert "postgresql_install_source: pgdg" in plan["warning"]
     assert "PostgreSQL 14" in plan_for(gpu, toolkit_present=True, server_version=14, required=True)["fail"]
+
+
+def test_documentation_parses_and_lists_every_option_and_key(tmp_path):
+    module = load_plugin("plugins/filter/postgresql_pgstrom_plan.py")
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc["name"] == "postgresql_pgstrom_plan"
+    parameters = list(inspect.signature(plan_for).parameters)
+    assert set(doc["options"]) == {"_input", *parameters[1:]}
+    returned = yaml.safe_load(module.RETURN)["_value"]["contains"]
+    assert set(returned) == set(plan_for(detect("h100-driver580", tmp_path), toolkit_present=True))
+    yaml.safe_load(module.EXAMPLES)
