@@ -8,8 +8,8 @@
 # backup is gone, the runs before it are back, the safety dump the restore wrote holds the
 # runs as they were just before it, and Airflow runs DAGs again. Before the first restore,
 # the same command without its confirmation must be refused with Airflow's services
-# untouched; after it, a restore made to fail after the stop must start Airflow again and
-# name the safety dump.
+# untouched, and with --check it must pass and change nothing; after it, a restore made to
+# fail after the stop must start Airflow again and name the safety dump.
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
 # (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
@@ -125,6 +125,18 @@ expect_failed_restore_restarts_airflow() {
   echo "quickstart: the failed restore started Airflow's services again and named the safety dump"
 }
 
+# A dry run: it passes, and leaves the services, the database and the backup folder alone.
+expect_check_mode_changes_nothing() {
+  local command="$1 --check" before runs dumps
+  printf '\n\033[1m$ %s\033[0m   (must change nothing)\n' "$command"
+  before=$(services_state) runs=$(dag_runs) dumps=$(count_safety_dumps)
+  eval "$command" || fail "the restore in check mode failed"
+  [[ $(services_state) == "$before" ]] || fail "the restore in check mode touched Airflow's services"
+  [[ $(dag_runs) == "$runs" ]] || fail "the restore in check mode changed the database"
+  (($(count_safety_dumps) == dumps)) || fail "the restore in check mode wrote a safety dump"
+  echo "quickstart: the restore in check mode passed and changed nothing"
+}
+
 SAFETY_BEFORE=0
 count_safety_dumps() {
   docker exec "$DB_CONTAINER" sh -c 'ls /var/backups/airflow-db/pre-restore-airflow-*.pgc 2>/dev/null | wc -l'
@@ -183,6 +195,7 @@ for command in "${BACKUP[@]}"; do run "$command"; done
 run "$RUN_DAG"
 check expect_new_run
 expect_refusal "$UNCONFIRMED"
+check expect_check_mode_changes_nothing "${RESTORE[0]}"
 check remember_safety_dumps
 for command in "${RESTORE[@]}"; do run "$command"; done
 check expect_runs_at_backup
