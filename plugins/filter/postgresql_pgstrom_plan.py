@@ -107,7 +107,9 @@ NOT_LOADING_HINT = (
     "`dmesg | grep -i -e nvidia -e secure` and `modprobe nvidia`: with Secure Boot on, the kernel "
     "refuses a module signed by a key it does not know (enroll the DKMS key, "
     "`mokutil --import /var/lib/dkms/mok.pub`, then reboot; or turn Secure Boot off); a module "
-    "built for another kernel needs the running kernel's linux-headers. Then run the role again."
+    "built for another kernel needs the running kernel's linux-headers; nvidia-smi saying "
+    '"Driver/library version mismatch" means the packages were upgraded since the last boot: '
+    "reboot the host. Then run the role again."
 )
 
 

@@ -117,6 +117,7 @@ def test_driver_not_loading_and_nothing_changed_does_not_reboot_again(tmp_path):
     assert "installed but does not load, and this run changed nothing a reboot would load" in warning
     assert "does not reboot for it again" in warning
     assert "dmesg" in warning and "Secure Boot" in warning and "mokutil --import" in warning
+    assert "Driver/library version mismatch" in warning  # upgraded by hand since the boot
     assert "the driver is not loaded (" in warning  # gpu_facts' own reason comes first
     failed = plan_for(
         gpu, toolkit_present=True, reboot_allowed=True, required=True, driver_changed=False, reboot_required=False
