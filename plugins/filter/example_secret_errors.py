@@ -1,0 +1,73 @@
+# Copyright: (c) 2026, DataTech platform team
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Refuse the example secrets the collection ships, wherever an inventory passes them on."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: example_secret_errors
+short_description: Secrets that are the collection's published examples, one message each
+version_added: 0.2.0
+author: DataTech platform team
+description:
+  - The example inventories ship secrets everybody can read (the production example's vault,
+    whose password is documented, and the cloud inventory's C(vault.yml.example)). An inventory
+    copied without replacing them would run a platform anyone can log in to.
+  - Takes a dict of variable names (as the message should name them) to values and returns a
+    message for each value that is one of those examples, compared by SHA-256 so that the list
+    itself carries no secret. The roles' preflights call it; an empty list means none is used.
+options:
+  _input:
+    description: Variable name to secret value.
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Refuse example secrets
+  ansible.builtin.assert:
+    that: problems | length == 0
+    fail_msg: "{{ problems | join('\n') }}"
+  vars:
+    problems: "{{ {'airflow_db_password': airflow_db_password} | datatech.mlops.example_secret_errors }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Messages, one per example secret found; empty when there is none.
+  type: list
+  elements: str
+"""
+
+import hashlib
+
+# SHA-256 of each published example secret, and where it is published (a unit test keeps
+# this equal to the example files).
+EXAMPLES_SHA256 = {
+    "2f608319435ce34ac80dc27048bb6daf43312a17b98cb7e17e591cdfe23f0b3d": "the production example vault",
+    "43244736cfc100ab501f732ef02d569b5d9cd808aecff02b5686be5fb0bb79bc": "the production example vault",
+    "3bbecdd72bbad6d401cef1970dad70a6107d338911840c011c58ea856d622eaf": "the production example vault",
+    "4121653de18385c34c09d10e6a1a65f0d40c7a313d67b90b7d2c3d91908c3dd5": "the cloud inventory's vault.yml.example",
+    "4095f61150cf57915dae406917cf91aed8c736eed13e1e23953fe8f962325be8": "the cloud inventory's vault.yml.example",
+    "b91c947b6af9089b67a8ca2e6421320c1e990e1a7bc53141692f73576e3ebdfd": "the cloud inventory's vault.yml.example",
+}
+
+
+def example_secret_errors(secrets):
+    """Return a message for each secret that is a published example."""
+    errors = []
+    for name, value in (secrets or {}).items():
+        if not isinstance(value, str) or not value:
+            continue
+        source = EXAMPLES_SHA256.get(hashlib.sha256(value.encode()).hexdigest())
+        if source:
+            errors.append(
+                f"{name} is the example secret published in {source}; anyone can read it. "
+                "Put a secret of your own in your vault (ansible-vault edit) and run again."
+            )
+    return errors
+
+
+class FilterModule:
+    def filters(self):
+        return {"example_secret_errors": example_secret_errors}
