@@ -43,32 +43,35 @@ start_docker() {
   return 1
 }
 
-make_venv() {
-  local stamp="$VENV/.requirements.sha256" want
-  want=$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating the virtualenv (.venv) from requirements-dev.txt"
-  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt"
+# A virtualenv made from requirements files, and made again whenever they change (their
+# checksum is stamped inside). $1: the virtualenv; the rest: pip install's arguments, whose
+# -r and -c files make the stamp. With --require-hashes pip itself is not upgraded (every
+# file installed must be one whose hash was reviewed).
+make_venv_from() {
+  local venv=$1; shift
+  local files=() arg previous="" stamp="$venv/.requirements.sha256" want
+  for arg in "$@"; do
+    if [[ $previous == -r || $previous == -c ]]; then files+=("$arg"); fi
+    previous=$arg
+  done
+  want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  log "creating ${venv#"$ROOT/"} from ${files[*]#"$ROOT/"}"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  if [[ " $* " != *" --require-hashes "* ]]; then "$venv/bin/pip" install -q --upgrade pip; fi
+  "$venv/bin/pip" install -q "$@"
   echo "$want" >"$stamp"
 }
+
+make_venv() { make_venv_from "$VENV" -r "$ROOT/requirements-dev.txt"; }
 
 # The deploy job's Python: ansible-core and the collections of the `ansible` package, nothing
 # else, from ci/requirements-deploy.txt with every file's sha256 (pip --require-hashes: a
 # file on the index that differs from the one reviewed fails the install). Re-created when
 # that file changes. ci/requirements-deploy.in says how to regenerate it.
 DEPLOY_VENV="$BUILD/venv-deploy"
-make_deploy_venv() {
-  local stamp="$DEPLOY_VENV/.requirements.sha256" want
-  want=$(sha256sum "$ROOT/ci/requirements-deploy.txt" | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating .build/venv-deploy from ci/requirements-deploy.txt (hash-pinned)"
-  rm -rf "$DEPLOY_VENV"
-  python3 -m venv "$DEPLOY_VENV"
-  "$DEPLOY_VENV/bin/pip" install -q --require-hashes -r "$ROOT/ci/requirements-deploy.txt"
-  echo "$want" >"$stamp"
-}
+make_deploy_venv() { make_venv_from "$DEPLOY_VENV" --require-hashes -r "$ROOT/ci/requirements-deploy.txt"; }
 
 # The checkout becomes resolvable as datatech.mlops (roles and plugins by FQCN).
 link_collection() {

@@ -8,17 +8,7 @@ DAGS_REQUIREMENTS="$ROOT/requirements-dags.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/roles/airflow/files/constraints-airflow-3.3.2-py3.11.txt"
 
 # Made again whenever requirements-dags.txt or the constraints change.
-make_dags_venv() {
-  local stamp="$DAGS_VENV/.requirements.sha256" want
-  want=$(cat "$DAGS_REQUIREMENTS" "$AIRFLOW_CONSTRAINTS" | sha256sum | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating the DAG virtualenv (.build/venv-dags) from requirements-dags.txt"
-  rm -rf "$DAGS_VENV"
-  python3 -m venv "$DAGS_VENV"
-  "$DAGS_VENV/bin/pip" install -q --upgrade pip
-  "$DAGS_VENV/bin/pip" install -q -r "$DAGS_REQUIREMENTS" -c "$AIRFLOW_CONSTRAINTS"
-  echo "$want" >"$stamp"
-}
+make_dags_venv() { make_venv_from "$DAGS_VENV" -r "$DAGS_REQUIREMENTS" -c "$AIRFLOW_CONSTRAINTS"; }
 
 # The DAG tests start a throwaway PostgreSQL with the distribution's server binaries.
 bootstrap_dags() {

