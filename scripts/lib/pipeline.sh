@@ -146,6 +146,10 @@ pipeline_run() (
   lab_fresh "$BUILD/logs/pipeline-lab.log"
   trap 'log "pipeline: the lab goes down"; bash "$ROOT/scripts/lab" down >>"$BUILD/logs/pipeline-lab.log" 2>&1' EXIT
 
+  # Created before the clock starts, as it is on a runner that has deployed before.
+  log "pipeline: the deploy job's virtualenv (ci/requirements-deploy.txt, hash-pinned)"
+  bootstrap_deploy
+
   log "pipeline: deploy:staging with a new probe DAG: seconds until Airflow can run it"
   pipeline_time_to_runnable
   echo "deploy job start -> new DAG runnable: $RUNNABLE_S s (its first run succeeded at $RUN_S s)"

@@ -5,7 +5,11 @@
 # start's last command (the lab goes down), the Airflow database backup and restores of
 # docs/operators/backup.md run on the same lab, with its commands too, and are checked:
 # after each restore (from db01, then from the fetched copy) the DAG run made since the
-# backup is gone, the runs before it are back, and Airflow runs DAGs again.
+# backup is gone, the runs before it are back, the safety dump the restore wrote holds the
+# runs as they were just before it, and Airflow runs DAGs again. Before the first restore,
+# the same command without its confirmation must be refused with Airflow's services
+# untouched, and with --check it must pass and change nothing; after it, a restore made to
+# fail after the stop must start Airflow again and name the safety dump.
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
 # (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
@@ -32,6 +36,9 @@ LAST=${QUICK[-1]}
 unset 'QUICK[-1]'
 # The test does more on the lab before it goes down; the quick start must end with that.
 [[ $LAST == "bash scripts/lab down" ]] || { echo "quickstart: its last command must be 'bash scripts/lab down', not '$LAST'" >&2; exit 1; }
+CONFIRM=" -e airflow_db_restore_confirm=true"
+[[ ${RESTORE[0]} == *"$CONFIRM"* ]] || { echo "quickstart: the restore block must confirm with${CONFIRM}" >&2; exit 1; }
+UNCONFIRMED=${RESTORE[0]/"$CONFIRM"/}
 RUN_DAG="ansible-playbook -i inventories/lab/hosts.yml playbooks/run_dag.yml -e dag_id=example_feature_stats"
 
 # One command of the pages, in this shell (what `source` or `export` does stays).
@@ -55,11 +62,13 @@ remember_runs() {
   echo "quickstart: DAG runs at the backup: [${BEFORE//$'\n'/ }]"
 }
 
+PRE_RESTORE=""
 expect_new_run() {
   local now
   now=$(dag_runs)
   [[ $now != "$BEFORE" ]] || fail "the DAG run made after the backup is not in the database"
   echo "quickstart: DAG runs before the restore: [${now//$'\n'/ }]"
+  PRE_RESTORE=$now
 }
 
 expect_runs_at_backup() {
@@ -67,6 +76,84 @@ expect_runs_at_backup() {
   now=$(dag_runs)
   [[ $now == "$BEFORE" ]] || fail "after the restore: expected the DAG runs [${BEFORE//$'\n'/ }], found [${now//$'\n'/ }]"
   echo "quickstart: DAG runs after the restore: [${now//$'\n'/ }], as at the backup"
+}
+
+AIR_CONTAINER=datatech-lab-air01
+AIRFLOW_SERVICES=(airflow-api-server airflow-scheduler airflow-dag-processor airflow-triggerer)
+services_state() {  # each service's state and main PID: a stop and start changes the PID
+  local s
+  for s in "${AIRFLOW_SERVICES[@]}"; do
+    printf '%s %s\n' "$s" "$(docker exec "$AIR_CONTAINER" systemctl show -p ActiveState -p MainPID --value "$s" | paste -sd' ')"
+  done
+}
+
+# The restore without its confirmation: refused, with a message naming the variable, before
+# anything stops.
+expect_refusal() {
+  if [[ -n $DRY_RUN ]]; then printf '%s\n' "$1"; return 0; fi
+  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "$1"
+  local before out rc=0
+  before=$(services_state)
+  ! grep -qvw active <<<"$before" || fail "Airflow's services are not running before the refusal test: $before"
+  out=$(eval "$1" 2>&1) || rc=$?
+  printf '%s\n' "$out" | tail -n 15
+  ((rc != 0)) || fail "the restore without airflow_db_restore_confirm=true was not refused"
+  grep -q 'airflow_db_restore_confirm=true' <<<"$out" || fail "the refusal does not name airflow_db_restore_confirm"
+  [[ $(services_state) == "$before" ]] || fail "the refused restore touched Airflow's services: before [$before], after [$(services_state)]"
+  echo "quickstart: the restore without confirmation was refused; Airflow's services untouched"
+}
+
+# A restore that fails after Airflow stopped (airflow_home pointed nowhere: `airflow db
+# migrate` cannot run, after the drop and the pg_restore): the rescue starts the services it
+# stopped again and names the safety dump and the command that restores it.
+expect_failed_restore_restarts_airflow() {
+  local command="$1 -e airflow_home=/nonexistent" before out rc=0 s
+  printf '\n\033[1m$ %s\033[0m   (must fail after the stop)\n' "$command"
+  before=$(services_state)
+  out=$(eval "$command" 2>&1) || rc=$?
+  printf '%s\n' "$out" | tail -n 25
+  ((rc != 0)) || fail "the restore with airflow_home=/nonexistent did not fail"
+  out=$(tr '\n' ' ' <<<"$out" | tr -s ' ')  # the message as one line, however Ansible wrapped it
+  grep -q 'failed at "Migrate the database"' <<<"$out" || fail "the restore did not fail where expected (the migration)"
+  grep -q 'airflow_db_restore_file=/var/backups/airflow-db/pre-restore-airflow-' <<<"$out" \
+    || fail "the failure message does not say how to restore the safety dump"
+  for s in "${AIRFLOW_SERVICES[@]}"; do
+    docker exec "$AIR_CONTAINER" systemctl is-active --quiet "$s" || fail "$s was not started again after the failed restore"
+  done
+  [[ $(services_state) != "$before" ]] || fail "the failed restore did not stop Airflow's services (no new PIDs)"
+  for _ in $(seq 90); do curl -fsS http://127.0.0.1:18080/api/v2/monitor/health >/dev/null 2>&1 && break; sleep 2; done
+  echo "quickstart: the failed restore started Airflow's services again and named the safety dump"
+}
+
+# A dry run: it passes, and leaves the services, the database and the backup folder alone.
+expect_check_mode_changes_nothing() {
+  local command="$1 --check" before runs dumps
+  printf '\n\033[1m$ %s\033[0m   (must change nothing)\n' "$command"
+  before=$(services_state) runs=$(dag_runs) dumps=$(count_safety_dumps)
+  eval "$command" || fail "the restore in check mode failed"
+  [[ $(services_state) == "$before" ]] || fail "the restore in check mode touched Airflow's services"
+  [[ $(dag_runs) == "$runs" ]] || fail "the restore in check mode changed the database"
+  (($(count_safety_dumps) == dumps)) || fail "the restore in check mode wrote a safety dump"
+  echo "quickstart: the restore in check mode passed and changed nothing"
+}
+
+SAFETY_BEFORE=0
+count_safety_dumps() {
+  docker exec "$DB_CONTAINER" sh -c 'ls /var/backups/airflow-db/pre-restore-airflow-*.pgc 2>/dev/null | wc -l'
+}
+remember_safety_dumps() { SAFETY_BEFORE=$(count_safety_dumps); }
+
+# The restore left a new safety dump, and it holds the runs as they were just before the
+# restore (the run made after the backup included).
+expect_safety_dump() {
+  local newest data run
+  (($(count_safety_dumps) == SAFETY_BEFORE + 1)) || fail "the restore wrote no safety dump pre-restore-airflow-*.pgc in /var/backups/airflow-db"
+  newest=$(docker exec "$DB_CONTAINER" sh -c 'ls /var/backups/airflow-db/pre-restore-airflow-*.pgc | sort | tail -n 1')
+  data=$(docker exec -u postgres "$DB_CONTAINER" pg_restore --data-only --table=dag_run -f - "$newest")
+  for run in $PRE_RESTORE; do
+    grep -qF -- "$run" <<<"$data" || fail "the safety dump $newest lacks the DAG run $run made before the restore"
+  done
+  echo "quickstart: safety dump db01:$newest holds the runs before the restore: [${PRE_RESTORE//$'\n'/ }]"
 }
 
 # As if db01 had been rebuilt: the restore from a copy must bring its own dump.
@@ -107,13 +194,20 @@ check remember_runs
 for command in "${BACKUP[@]}"; do run "$command"; done
 run "$RUN_DAG"
 check expect_new_run
+expect_refusal "$UNCONFIRMED"
+check expect_check_mode_changes_nothing "${RESTORE[0]}"
+check remember_safety_dumps
 for command in "${RESTORE[@]}"; do run "$command"; done
 check expect_runs_at_backup
+check expect_safety_dump
+check expect_failed_restore_restarts_airflow "${RESTORE[0]}"
 run "$RUN_DAG"
 check expect_new_run
 check lose_dumps_on_db01
+check remember_safety_dumps
 for command in "${RESTORE_COPY[@]}"; do run "$command"; done
 check expect_runs_at_backup
+check expect_safety_dump
 run "$RUN_DAG"
 
 check log "quickstart: the quick start's last command"

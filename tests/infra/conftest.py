@@ -19,11 +19,32 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
 KUBERNETES = ROOT / "kubernetes"
-# The official chart's values and schema, read-only beside the repository (never copied in);
-# AIRFLOW_CHART_REFERENCE points elsewhere (a git worktree has no shared/ beside it).
-CHART_REFERENCE = Path(
-    os.environ.get("AIRFLOW_CHART_REFERENCE") or ROOT.parent / "shared" / "reference" / "airflow-helm-chart-1.22.0"
-)
+CHART_FOLDER = Path("shared") / "reference" / "airflow-helm-chart-1.22.0"
+CHART_TGZ = "airflow-1.22.0.tgz"
+
+
+def main_checkout(root: Path = ROOT) -> Path:
+    """The main checkout: root itself, or, in a git worktree (.git is a file naming
+    <main>/.git/worktrees/<name>), the folder that holds the shared .git."""
+    dotgit = root / ".git"
+    if dotgit.is_file():
+        gitdir = Path(dotgit.read_text().split("gitdir:", 1)[1].strip())
+        if gitdir.parent.name == "worktrees":
+            return gitdir.parent.parent.parent
+    return root
+
+
+def chart_reference_folder() -> Path:
+    """The official chart (packaged tgz, values.yaml, values.schema.json), read-only beside the
+    repository as ../shared/reference/..., never copied in. AIRFLOW_CHART_REFERENCE points
+    elsewhere; a git worktree looks beside its main checkout (it has no shared/ of its own)."""
+    if os.environ.get("AIRFLOW_CHART_REFERENCE"):
+        return Path(os.environ["AIRFLOW_CHART_REFERENCE"])
+    candidates = [ROOT.parent / CHART_FOLDER, main_checkout().parent / CHART_FOLDER]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+CHART_REFERENCE = chart_reference_folder()
 
 
 def unquote(value):
@@ -84,5 +105,26 @@ def terraform_bin() -> str:
 @pytest.fixture(scope="session")
 def chart_reference() -> Path:
     if not (CHART_REFERENCE / "values.schema.json").is_file():
-        pytest.skip(f"the Airflow chart's values.schema.json is not at {CHART_REFERENCE}: values not validated")
+        pytest.skip(
+            f"the official Airflow chart is not at {CHART_REFERENCE} (../shared/reference/ beside the repository,"
+            " or AIRFLOW_CHART_REFERENCE): neither validated against nor rendered"
+        )
     return CHART_REFERENCE
+
+
+@pytest.fixture(scope="session")
+def chart_tgz(chart_reference) -> Path:
+    if not (chart_reference / CHART_TGZ).is_file():
+        pytest.skip(f"the packaged chart {CHART_TGZ} is not in {chart_reference}: the chart is not rendered")
+    return chart_reference / CHART_TGZ
+
+
+@pytest.fixture(scope="session")
+def helm_bin() -> str:
+    """helm: $HELM, else the one scripts/lib/infra.sh unpacks into .build/helm, else PATH."""
+    for candidate in (os.environ.get("HELM"), ROOT / ".build" / "helm" / "helm", shutil.which("helm")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    pytest.skip(
+        "no helm ($HELM, .build/helm/helm or PATH; scripts/lib/infra.sh installs one): the chart is not rendered"
+    )

@@ -1,12 +1,17 @@
-"""kubernetes/: our chart values against the official chart's schema, our manifests against
-Kubernetes' schemas, and the Secrets the values name against the templates that make them."""
+"""kubernetes/: our chart values against the official chart's schema, the official chart rendered
+with our values (helm template) and what the security model relies on in its output, our
+manifests against Kubernetes' schemas, and the Secrets the values name against the templates
+that make them."""
 
 from __future__ import annotations
 
 import base64
+import configparser
 import copy
 import json
 import os
+import re
+import shlex
 import subprocess
 
 import jsonschema
@@ -20,6 +25,9 @@ MANIFESTS = sorted((KUBERNETES / "manifests").glob("*.yaml"))
 SECRET_TEMPLATES = KUBERNETES / "secrets"
 RENDER = KUBERNETES / "scripts" / "render-secrets.sh"
 K8S_VERSION = "1.30.0"
+# The oldest and newest Kubernetes we expect to meet (as K8S_VERSIONS in scripts/lib/infra.sh).
+K8S_VERSIONS = ("1.30.0", "1.34.0")
+METADATA_SERVICE = "169.254.169.254/32"
 
 
 def merged(defaults, overrides):
@@ -229,7 +237,7 @@ def test_only_database_clients_reach_db01():
     everyone = policies["networkpolicy-egress-except-database"]["spec"]
     assert everyone["podSelector"] == {}
     blocks = [peer["ipBlock"] for rule in everyone["egress"] for peer in rule["to"] if "ipBlock" in peer]
-    assert blocks == [{"cidr": "0.0.0.0/0", "except": ["10.20.0.10/32"]}]
+    assert blocks == [{"cidr": "0.0.0.0/0", "except": ["10.20.0.10/32", METADATA_SERVICE]}]
     clients = policies["networkpolicy-database-clients"]["spec"]
     components = next(e["values"] for e in clients["podSelector"]["matchExpressions"] if e["key"] == "component")
     assert {"scheduler", "api-server", "dag-processor", "triggerer", "worker"} <= set(components)
@@ -237,3 +245,265 @@ def test_only_database_clients_reach_db01():
     (rule,) = clients["egress"]
     assert rule["to"] == [{"ipBlock": {"cidr": "10.20.0.10/32"}}]
     assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
+
+
+def egress_blocks(policies: list[dict]) -> list[tuple[str, dict]]:
+    """(policy name, ipBlock) of every egress peer that is an address block."""
+    return [
+        (policy["metadata"]["name"], peer["ipBlock"])
+        for policy in policies
+        for rule in policy["spec"].get("egress", [])
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    ]
+
+
+def test_no_pod_reaches_the_cloud_metadata_service():
+    """169.254.169.254 hands out the node's credentials and user data: every rule that opens
+    the whole internet leaves it out (NetworkPolicies add up, so every such rule counts)."""
+    policies = [load_yaml(path) for path in (KUBERNETES / "manifests").glob("networkpolicy-*.yaml")]
+    open_blocks = [(name, block) for name, block in egress_blocks(policies) if block["cidr"] == "0.0.0.0/0"]
+    assert open_blocks, "the egress policy opens the internet except db01 and the metadata service"
+    for name, block in open_blocks:
+        assert METADATA_SERVICE in block.get("except", []), name
+
+
+# --- the official chart rendered with our values ----------------------------------------------
+# helm template of the real chart (../shared/reference/.../airflow-1.22.0.tgz) with
+# airflow-values.yaml and the known-hosts file upgrade.sh passes; skipped, with the reason,
+# where the chart or helm is missing.
+
+SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|KEY|CONN|TOKEN", re.IGNORECASE)
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+PASSWORD_FLAGS = ("-p", "--password")
+POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def render_chart(helm_bin, chart_tgz, home, *extra: str) -> list[dict]:
+    known_hosts = home / "known_hosts"
+    known_hosts.write_text("gitlab.datatech.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHN0YW5kLWlu\n")
+    command = [helm_bin, "template", "airflow", str(chart_tgz), "--namespace", "airflow"]
+    command += ["--values", str(KUBERNETES / "airflow-values.yaml")]
+    command += ["--set-file", f"dags.gitSync.knownHosts={known_hosts}", *extra]
+    # helm keeps its cache and settings under the test's folder, not in the caller's home.
+    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    env |= {f"HELM_{part}_HOME": str(home / part.lower()) for part in ("CACHE", "CONFIG", "DATA")}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def chart(helm_bin, chart_tgz, tmp_path_factory) -> list[dict]:
+    return render_chart(helm_bin, chart_tgz, tmp_path_factory.mktemp("helm"))
+
+
+def of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def pod_specs(docs: list[dict]) -> dict[str, dict]:
+    """Every pod the release starts: its workloads and the KubernetesExecutor's pod template
+    (a Pod inside the ConfigMap airflow-config, the spec of every task pod)."""
+    specs = {}
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        if kind in POD_KINDS:
+            specs[f"{kind}/{name}"] = doc["spec"]["template"]["spec"]
+        elif kind == "CronJob":
+            specs[f"{kind}/{name}"] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        elif kind == "ConfigMap":
+            for key, text in doc.get("data", {}).items():
+                if key.endswith(".yaml"):
+                    for inner in yaml.safe_load_all(text):
+                        if isinstance(inner, dict) and inner.get("kind") == "Pod":
+                            specs[f"{kind}/{name}/{key}"] = inner["spec"]
+    return specs
+
+
+def containers(spec: dict) -> list[dict]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def every_container(docs: list[dict]):
+    for pod, spec in pod_specs(docs).items():
+        for container in containers(spec):
+            yield f"{pod}/{container['name']}", spec, container
+
+
+def argv_words(container: dict) -> list[str]:
+    """The words of command and args, with the scripts of `bash -c` split as bash would."""
+    words = [*(container.get("command") or []), *(container.get("args") or [])]
+    for i, word in enumerate(words[:-1]):
+        if word == "-c":
+            words += shlex.split(words[i + 1])
+    return words
+
+
+def test_chart_renders_every_component(chart):
+    """What the checks below walk through: none of them may pass because a part is missing."""
+    deployments = of_kind(chart, "Deployment")
+    for component in ("scheduler", "api-server", "dag-processor", "triggerer", "statsd"):
+        assert f"airflow-{component}" in deployments, sorted(deployments)
+    assert {"airflow-create-user", "airflow-run-airflow-migrations"} <= set(of_kind(chart, "Job"))
+    assert "ConfigMap/airflow-config/pod_template_file.yaml" in pod_specs(chart), "the task pods' template"
+    names = {c["name"] for _, _, c in every_container(chart)}
+    assert {"git-sync", "git-sync-init", "wait-for-airflow-migrations", "create-user"} <= names
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_rendered_chart_is_valid_kubernetes(chart, version):
+    for doc in chart:
+        kubernetes_validate.validate(doc, version, strict=True)
+    for pod, spec in pod_specs(chart).items():
+        if pod.startswith("ConfigMap/"):
+            template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "task"}, "spec": spec}
+            kubernetes_validate.validate(template, version, strict=True)
+
+
+def test_secret_environment_comes_from_secrets(chart):
+    """A variable named like a password, key, secret, token or connection is read from a Secret
+    (or names a file of a mounted Secret); no value holds a user:password@ URL."""
+    checked = 0
+    for where, _, container in every_container(chart):
+        for env in container.get("env", []):
+            if "value" in env:
+                assert not CREDENTIALS_IN_URL.search(str(env["value"])), f"{where}: {env['name']}"
+            if not SECRETISH_NAME.search(env["name"]):
+                continue
+            checked += 1
+            if env["name"].endswith("_FILE") and str(env.get("value", "")).startswith("/"):
+                continue  # a path, e.g. GITSYNC_SSH_KEY_FILE=/etc/git-secret/ssh (a Secret volume)
+            assert "secretKeyRef" in env.get("valueFrom", {}), f"{where}: {env['name']} is not from a Secret"
+        for source in container.get("envFrom", []):
+            assert "secretRef" in source, f"{where}: envFrom {source}"
+    assert checked > 20, "the Airflow containers carry the fernet key, the connections, ..."
+
+
+def test_the_chart_generates_no_key_and_holds_no_credential(chart):
+    """The keys and passwords come from our Secrets (kubernetes/secrets/); the chart makes
+    none of them, and what it renders into Secrets and ConfigMaps holds no credential."""
+    ours = {load_yaml(path)["metadata"]["name"] for path in SECRET_TEMPLATES.glob("*.yaml")}
+    rendered = of_kind(chart, "Secret")
+    assert not ours & set(rendered), "a Secret of ours would be overwritten by the chart"
+    for name, secret in rendered.items():
+        for key, value in secret.get("data", {}).items():
+            assert not CREDENTIALS_IN_URL.search(base64.b64decode(value).decode()), f"Secret {name}: {key}"
+    secret_option = re.compile(r"password|secret|fernet_key|token|sql_alchemy_conn|_conn$|^conn", re.IGNORECASE)
+    for name, config_map in of_kind(chart, "ConfigMap").items():
+        for key, text in config_map.get("data", {}).items():
+            assert not CREDENTIALS_IN_URL.search(text), f"ConfigMap {name}: {key}"
+            if key.endswith(".cfg"):
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.read_string(text)
+                for section in parser.sections():
+                    for option, value in parser.items(section):
+                        if secret_option.search(option):
+                            assert not value.strip(), f"ConfigMap {name}: [{section}] {option} is set"
+
+
+def test_no_password_on_any_command_line(chart):
+    """A command line is readable by every process of the pod (/proc/<pid>/cmdline) and in ps on
+    the node: no container passes a password flag, a credential URL or a secret variable there."""
+    for where, _, container in every_container(chart):
+        words = argv_words(container)
+        for flag in PASSWORD_FLAGS:
+            assert flag not in words and not any(w.startswith(f"{flag}=") for w in words), f"{where}: {flag}"
+        assert not any(CREDENTIALS_IN_URL.search(word) for word in words), where
+
+
+def test_admin_password_reaches_the_user_job_from_the_secret_on_stdin(chart, tmp_path):
+    """The create-user job's script, run with a stand-in for `airflow` that asks for the password
+    the way `airflow users create` does without --password (getpass twice, no terminal): the
+    password arrives on stdin, from the Secret's variable, and is in no process's argv."""
+    (container,) = of_kind(chart, "Job")["airflow-create-user"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["AIRFLOW_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "airflow-admin", "key": "password"}
+    assert "$AIRFLOW_ADMIN_PASSWORD" in container["args"][-1]
+    stub = tmp_path / "airflow"
+    stub.write_text(
+        "#!/usr/bin/env python3\n"
+        "import getpass, json, sys\n"
+        "first, second = getpass.getpass('Password:'), getpass.getpass('Repeat for confirmation:')\n"
+        "json.dump({'argv': sys.argv, 'passwords': [first, second]}, open(sys.argv[0] + '.json', 'w'))\n"
+    )
+    stub.chmod(0o755)
+    password = "s3cret with spaces, 'quotes' and $(not-run)"
+    result = subprocess.run(
+        container["args"],
+        env={"PATH": f"{tmp_path}:{os.environ['PATH']}", "AIRFLOW_ADMIN_PASSWORD": password},
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # no controlling terminal, as in the pod
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads((tmp_path / "airflow.json").read_text())
+    assert seen["passwords"] == [password, password]
+    assert seen["argv"][1:3] == ["users", "create"]
+    assert not any(password in word for word in seen["argv"])
+    assert password not in result.stdout + result.stderr
+
+
+def test_ingress_has_tls_for_every_host(chart):
+    ingresses = of_kind(chart, "Ingress")
+    assert ingresses, "the API server is behind an ingress"
+    for name, ingress in ingresses.items():
+        hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+        tls = ingress["spec"].get("tls", [])
+        assert all(entry.get("secretName") for entry in tls), name
+        assert hosts <= {host for entry in tls for host in entry.get("hosts", [])}, f"{name}: a host without TLS"
+        assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+
+
+def test_network_policies_guard_every_component(chart):
+    """The chart's ingress policies for each component it serves; our egress policies beside
+    them; no rendered rule opens the internet with the metadata service in it."""
+    policies = of_kind(chart, "NetworkPolicy")
+    for component in ("api-server", "scheduler", "triggerer", "statsd"):
+        assert f"airflow-{component}-policy" in policies, sorted(policies)
+    ours = {load_yaml(path)["metadata"]["name"] for path in (KUBERNETES / "manifests").glob("networkpolicy-*.yaml")}
+    assert {"egress-except-database", "database-clients"} <= ours
+    assert not ours & set(policies)
+    for name, block in egress_blocks(list(policies.values())):
+        if block["cidr"] == "0.0.0.0/0":
+            assert METADATA_SERVICE in block.get("except", []), name
+
+
+def test_git_sync_checks_the_servers_host_key(chart):
+    for where, _, container in every_container(chart):
+        if container["name"].startswith("git-sync"):
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert env["GITSYNC_SSH_KNOWN_HOSTS"] == "true", where
+
+
+def test_every_container_runs_as_non_root(chart):
+    """Pod or container level (the container's setting wins): a user other than 0, and either
+    runAsNonRoot or a fixed uid, for every container, init containers and git-sync included."""
+    for where, spec, container in every_container(chart):
+        pod, own = spec.get("securityContext") or {}, container.get("securityContext") or {}
+        user = own.get("runAsUser", pod.get("runAsUser"))
+        non_root = own.get("runAsNonRoot", pod.get("runAsNonRoot"))
+        assert user != 0, f"{where} runs as root"
+        assert non_root is True or user is not None, f"{where}: neither runAsNonRoot nor runAsUser"
+        if container["name"] != "statsd":  # the chart's exporter, which sets its own context
+            assert own.get("allowPrivilegeEscalation") is False, where
+            assert own.get("capabilities", {}).get("drop") == ["ALL"], where
+
+
+def test_the_checks_catch_a_root_container_and_a_password_argument(helm_bin, chart_tgz, tmp_path):
+    """The same checks on a render with the user job as it was (the password from the Secret,
+    but expanded onto the command line) and a root git-sync: both must fail."""
+    script = 'exec airflow users create --role Admin --username admin --password "$AIRFLOW_ADMIN_PASSWORD"'
+    broken = {
+        "createUserJob": {"args": ["bash", "-c", script]},
+        "dags": {"gitSync": {"securityContexts": {"container": {"runAsUser": 0}}}},
+    }
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+    docs = render_chart(helm_bin, chart_tgz, tmp_path, "--values", str(tmp_path / "broken.yaml"))
+    with pytest.raises(AssertionError, match="--password"):
+        test_no_password_on_any_command_line(docs)
+    with pytest.raises(AssertionError, match="runs as root"):
+        test_every_container_runs_as_non_root(docs)

@@ -53,7 +53,19 @@ def test_the_stage_runs_the_quick_start_then_the_backup_and_restore_in_order():
     backup = doc_commands.commands(DOCS / "operators" / "backup.md", "backup")
     restore = doc_commands.commands(DOCS / "operators" / "backup.md", "restore")
     restore_copy = doc_commands.commands(DOCS / "operators" / "backup.md", "restore from a copy")
-    assert stage_commands() == [*quick[:-1], *backup, RUN_DAG, *restore, RUN_DAG, *restore_copy, RUN_DAG, quick[-1]]
+    unconfirmed = restore[0].replace(" -e airflow_db_restore_confirm=true", "")
+    assert unconfirmed != restore[0]
+    assert stage_commands() == [
+        *quick[:-1],
+        *backup,
+        RUN_DAG,
+        unconfirmed,
+        *restore,
+        RUN_DAG,
+        *restore_copy,
+        RUN_DAG,
+        quick[-1],
+    ]
 
 
 def test_the_quick_start_is_what_a_new_user_does():

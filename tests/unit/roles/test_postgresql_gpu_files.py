@@ -7,6 +7,7 @@ file from the tuning and PG-Strom filters, fed with a detection result of the re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,58 @@ def test_no_inventory_or_default_injects_detection_results():
     assert defaults["postgresql_gpu_facts_override"] == {}
     for path in Path(ROOT / "inventories").rglob("*.yml"):
         assert "postgresql_gpu_facts_override" not in path.read_text(errors="replace"), path
+
+
+def _plan_task(tasks_file):
+    tasks = AnsibleLoader((ROLE / "tasks" / tasks_file).read_text()).get_single_data()
+    return tasks, next(
+        i
+        for i, t in enumerate(tasks)
+        if "__postgresql_pgstrom_plan" in t.get("ansible.builtin.set_fact", {})
+        and "postgresql_pgstrom_plan(" in t["ansible.builtin.set_fact"]["__postgresql_pgstrom_plan"]
+    )
+
+
+def _ask_again(gpu, driver_changed, reboot_required, **role_vars):
+    """gpu_driver.yml's second plan, its expression evaluated with the real filter."""
+    from jinja2.nativetypes import NativeEnvironment
+
+    tasks, index = _plan_task("gpu_driver.yml")
+    env = NativeEnvironment()
+    env.filters["datatech.mlops.postgresql_pgstrom_plan"] = filters["postgresql_pgstrom_plan"]
+    env.tests["changed"] = lambda result: bool(result.get("changed"))
+    expression = tasks[index]["ansible.builtin.set_fact"]["__postgresql_pgstrom_plan"]
+    return env.from_string(str(expression)).render(
+        __postgresql_gpu=gpu,
+        __postgresql_nvcc={"stat": {"exists": True}},
+        postgresql_pgstrom_required=role_vars.get("required", False),
+        postgresql_gpu_install=True,
+        postgresql_gpu_reboot_allowed=True,
+        __postgresql_version="15",
+        __postgresql_gpu_driver_install={"changed": driver_changed},
+        __postgresql_gpu_driver_upgrade={"changed": False, "skipped": True},
+        __postgresql_reboot_required={"stat": {"exists": reboot_required}},
+    )
+
+
+def test_a_driver_that_does_not_load_reboots_only_after_an_install_that_changed_it(tmp_path):
+    gpu = detect("no-driver", tmp_path)
+    assert _ask_again(gpu, driver_changed=True, reboot_required=False)["reboot"]
+    assert _ask_again(gpu, driver_changed=False, reboot_required=True)["reboot"]
+    again = _ask_again(gpu, driver_changed=False, reboot_required=False)
+    assert not again["reboot"] and not again["preload"] and "dmesg" in again["warning"]
+    assert "dmesg" in _ask_again(gpu, False, False, required=True)["fail"]
+
+
+def test_the_reboot_follows_the_second_plan_with_the_preflight_options():
+    tasks, index = _plan_task("gpu_driver.yml")
+    _, first = _plan_task("gpu_plan.yml")
+    preflight = AnsibleLoader((ROLE / "tasks" / "gpu_plan.yml").read_text()).get_single_data()[first]
+
+    def options(task):
+        return set(re.findall(r"(\w+)=", task["ansible.builtin.set_fact"]["__postgresql_pgstrom_plan"]))
+
+    assert options(tasks[index]) == options(preflight) | {"driver_changed", "reboot_required"}
+    reboot = next(i for i, t in enumerate(tasks) if "ansible.builtin.reboot" in t)
+    assert index < reboot
+    assert "__postgresql_pgstrom_plan.reboot" in tasks[reboot]["when"]
