@@ -1,13 +1,15 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Make Airflow's connections, variables and pools match a description, in one process."""
+"""Make Airflow's connections, variables and pools match a description, and create missing
+users, in one process (each airflow CLI call starts Airflow anew; ``airflow users create`` also
+takes the password on its command line, where ``ps`` shows it)."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: airflow_objects
-short_description: Make Airflow connections, variables and pools match
+short_description: Make Airflow connections, variables and pools match; create missing users
 version_added: 0.1.0
 author:
   - DataTech platform team (@datatech)
@@ -50,11 +52,19 @@ options:
       description: {description: Description., type: str, default: ""}
   users:
     description:
-      - User names to look up in the FAB auth manager's user table; the ones not there are
-        returned in RV(missing_users). Only reads (creating a user needs the FAB CLI).
+      - Users of the FAB auth manager to create when they do not exist yet, in this process
+        through FAB's security manager (what C(airflow users create) calls), so the password is
+        never on a command line. Existing users are left alone (their password is not reset).
     type: list
-    elements: str
+    elements: dict
     default: []
+    suboptions:
+      username: {description: User name., type: str, required: true}
+      password: {description: Password (never logged)., type: str, required: true}
+      role: {description: Role given to the user., type: str, default: Admin}
+      email: {description: E-mail address., type: str, required: true}
+      first_name: {description: First name., type: str, default: Platform}
+      last_name: {description: Last name., type: str, default: Admin}
 attributes:
   check_mode:
     support: full
@@ -71,6 +81,7 @@ EXAMPLES = r"""
       - {conn_id: mlops_db, conn_type: postgres, host: db01, port: 5432, schema: airflow, login: airflow, password: "{{ pw }}"}
     variables: {feature_table: features.daily}
     pools: [{name: training, slots: 2}]
+    users: [{username: admin, password: "{{ admin_pw }}", email: admin@example.com}]
   environment:
     AIRFLOW_HOME: /opt/airflow
   vars:
@@ -94,7 +105,7 @@ changed_pools:
   type: list
   elements: str
 missing_users:
-  description: The names of O(users) that have no user yet.
+  description: The names of O(users) that had no user yet (created unless in check mode).
   returned: always
   type: list
   elements: str
@@ -204,6 +215,35 @@ def missing_users(session, names):
     return [name for name in names if name not in found]
 
 
+def create_users(wanted_list, missing, check_mode):
+    """Create the users of wanted_list named in missing, through FAB's security manager."""
+    wanted_list = [wanted for wanted in wanted_list if wanted["username"] in missing]
+    if check_mode or not wanted_list:
+        return
+    from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+    from airflow.providers_manager import ProvidersManager
+
+    # What the CLI's providers_configuration_loaded does: the [fab] options come from the provider.
+    ProvidersManager().initialize_providers_configuration()
+    with get_application_builder() as appbuilder:
+        for wanted in wanted_list:
+            role = appbuilder.sm.find_role(wanted["role"])
+            if not role:
+                raise ValueError(f"role {wanted['role']} of user {wanted['username']} does not exist")
+            if appbuilder.sm.find_user(username=wanted["username"]):
+                continue
+            user = appbuilder.sm.add_user(
+                wanted["username"],
+                wanted["first_name"],
+                wanted["last_name"],
+                wanted["email"],
+                role,
+                wanted["password"],
+            )
+            if not user:
+                raise ValueError(f"FAB did not create user {wanted['username']}")
+
+
 def main():
     connection_spec = {
         "conn_id": {"type": "str", "required": True},
@@ -216,6 +256,14 @@ def main():
         "extra": {"type": "dict", "default": {}},
         "description": {"type": "str"},
     }
+    user_spec = {
+        "username": {"type": "str", "required": True},
+        "password": {"type": "str", "required": True, "no_log": True},
+        "role": {"type": "str", "default": "Admin"},
+        "email": {"type": "str", "required": True},
+        "first_name": {"type": "str", "default": "Platform"},
+        "last_name": {"type": "str", "default": "Admin"},
+    }
     pool_spec = {
         "name": {"type": "str", "required": True},
         "slots": {"type": "int", "required": True},
@@ -226,7 +274,7 @@ def main():
             "connections": {"type": "list", "elements": "dict", "default": [], "options": connection_spec},
             "variables": {"type": "dict", "default": {}},
             "pools": {"type": "list", "elements": "dict", "default": [], "options": pool_spec},
-            "users": {"type": "list", "elements": "str", "default": []},
+            "users": {"type": "list", "elements": "dict", "default": [], "options": user_spec},
         },
         supports_check_mode=True,
     )
@@ -241,8 +289,12 @@ def main():
             "changed_variables": sync_variables(session, module.params["variables"], module.check_mode),
             "changed_pools": sync_pools(session, module.params["pools"], module.check_mode),
         }
-        missing = missing_users(session, module.params["users"])
-    module.exit_json(changed=any(result.values()), missing_users=missing, **result)
+        missing = missing_users(session, [user["username"] for user in module.params["users"]])
+    try:
+        create_users(module.params["users"], missing, module.check_mode)
+    except ValueError as error:
+        module.fail_json(msg=str(error), **result)
+    module.exit_json(changed=any(result.values()) or bool(missing), missing_users=missing, **result)
 
 
 if __name__ == "__main__":

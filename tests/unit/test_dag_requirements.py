@@ -18,11 +18,11 @@ def _requirements() -> set[str]:
 def _pip_packages() -> dict[str, list[str]]:
     lab = yaml.safe_load((ROOT / "inventories/lab/group_vars/airflow.yml").read_text())
     production = yaml.safe_load((ROOT / "inventories/production/group_vars/airflow/main.yml").read_text())
-    site = yaml.safe_load((ROOT / "molecule/site/molecule.yml").read_text())
+    site = yaml.safe_load((ROOT / "molecule/site/inventory/group_vars/airflow.yml").read_text())
     return {
         "lab": lab["airflow_pip_packages"],
         "production": production["airflow_pip_packages"],
-        "molecule/site": site["provisioner"]["inventory"]["group_vars"]["airflow"]["airflow_pip_packages"],
+        "molecule/site": site["airflow_pip_packages"],
     }
 
 

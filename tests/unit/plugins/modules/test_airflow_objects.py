@@ -1,0 +1,77 @@
+# Copyright: (c) 2026, DataTech platform team
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""airflow_objects' user creation: through FAB's security manager, with the password as given
+(never on a command line), only for the missing users, never in check mode."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import types
+
+import pytest
+from plugin_loader import load_plugin
+
+airflow_objects = load_plugin("plugins/modules/airflow_objects.py")
+
+HOSTILE = "Db p@ss%25 w/o:r?d#1 'sq' \"dq\" \\b $HOME {{ nope }} %(x)s"
+ADMIN = {
+    "username": "admin",
+    "password": HOSTILE,
+    "role": "Admin",
+    "email": "admin@example.com",
+    "first_name": "Platform",
+    "last_name": "Admin",
+}
+
+
+class FakeSecurityManager:
+    def __init__(self, roles, users):
+        self.roles, self.users, self.added = roles, users, []
+
+    def find_role(self, name):
+        return name if name in self.roles else None
+
+    def find_user(self, username):
+        return username if username in self.users else None
+
+    def add_user(self, username, first_name, last_name, email, role, password):
+        self.added.append((username, first_name, last_name, email, role, password))
+        return username
+
+
+@pytest.fixture
+def fab(monkeypatch):
+    """Fake FAB and providers-manager modules; returns the security manager the module gets."""
+    sm = FakeSecurityManager(roles={"Admin"}, users=set())
+
+    @contextlib.contextmanager
+    def get_application_builder():
+        yield types.SimpleNamespace(sm=sm)
+
+    utils = types.ModuleType("airflow.providers.fab.auth_manager.cli_commands.utils")
+    utils.get_application_builder = get_application_builder
+    manager = types.ModuleType("airflow.providers_manager")
+    manager.ProvidersManager = lambda: types.SimpleNamespace(initialize_providers_configuration=lambda: None)
+    monkeypatch.setitem(sys.modules, utils.__name__, utils)
+    monkeypatch.setitem(sys.modules, manager.__name__, manager)
+    return sm
+
+
+def test_a_missing_user_is_created_with_the_password_as_given(fab):
+    airflow_objects.create_users([ADMIN], ["admin"], check_mode=False)
+    assert fab.added == [("admin", "Platform", "Admin", "admin@example.com", "Admin", HOSTILE)]
+
+
+def test_existing_users_and_check_mode_create_nothing(fab):
+    airflow_objects.create_users([ADMIN], [], check_mode=False)
+    airflow_objects.create_users([ADMIN], ["admin"], check_mode=True)
+    fab.users.add("admin")
+    airflow_objects.create_users([ADMIN], ["admin"], check_mode=False)
+    assert fab.added == []
+
+
+def test_an_unknown_role_is_refused_by_name(fab):
+    with pytest.raises(ValueError, match="role Viewer of user admin does not exist"):
+        airflow_objects.create_users([{**ADMIN, "role": "Viewer"}], ["admin"], check_mode=False)
+    assert fab.added == []
