@@ -105,11 +105,12 @@ def test_deploy_job_installs_hash_pinned_requirements_only():
     assert "bootstrap_deploy" in before and "bootstrap_tools" not in before
     assert ".build/venv-deploy/bin" in before and "/.venv/" not in before
     common = (ROOT / "scripts" / "lib" / "common.sh").read_text()
-    function = re.search(r"^make_deploy_venv\(\) \{\n(.*?)^\}", common, re.DOTALL | re.MULTILINE).group(1)
-    installs = [line for line in function.splitlines() if 'pip" install' in line]
-    assert installs, "make_deploy_venv installs with pip"
-    for line in installs:
-        assert '--require-hashes -r "$ROOT/ci/requirements-deploy.txt"' in line, line
+    (function,) = re.findall(r"^make_deploy_venv\(\) \{ (.*) \}$", common, re.MULTILINE)
+    assert function == 'make_venv_from "$DEPLOY_VENV" --require-hashes -r "$ROOT/ci/requirements-deploy.txt";', function
+    # make_venv_from passes its arguments to pip install as they are, and skips upgrading pip then.
+    shared = re.search(r"^make_venv_from\(\) \{\n(.*?)^\}", common, re.DOTALL | re.MULTILINE).group(1)
+    assert '"$venv/bin/pip" install -q "$@"' in shared
+    assert '" $* " != *" --require-hashes "*' in shared
     bootstrap = re.search(r"^bootstrap_deploy\(\) \{\n(.*?)^\}", common, re.DOTALL | re.MULTILINE).group(1)
     assert "make_deploy_venv" in bootstrap and not re.search(r"\bmake_venv\b", bootstrap), "not the dev .venv"
     assert ".build/venv-deploy/" in MAIN["variables"]["GIT_CLEAN_FLAGS"], "kept between jobs"
