@@ -51,7 +51,7 @@ def requirement_entries(path) -> list[str]:
 def pins(path) -> dict[str, str]:
     found = {}
     for entry in requirement_entries(path):
-        name, _, version = entry.split()[0].partition("==")
+        name, _sep, version = entry.split()[0].partition("==")
         found[name.lower()] = version
     return found
 

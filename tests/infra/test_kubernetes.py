@@ -347,7 +347,7 @@ def test_chart_renders_every_component(chart):
         assert f"airflow-{component}" in deployments, sorted(deployments)
     assert {"airflow-create-user", "airflow-run-airflow-migrations"} <= set(of_kind(chart, "Job"))
     assert "ConfigMap/airflow-config/pod_template_file.yaml" in pod_specs(chart), "the task pods' template"
-    names = {c["name"] for _, _, c in every_container(chart)}
+    names = {c["name"] for _where, _pod, c in every_container(chart)}
     assert {"git-sync", "git-sync-init", "wait-for-airflow-migrations", "create-user"} <= names
 
 
@@ -365,7 +365,7 @@ def test_secret_environment_comes_from_secrets(chart):
     """A variable named like a password, key, secret, token or connection is read from a Secret
     (or names a file of a mounted Secret); no value holds a user:password@ URL."""
     checked = 0
-    for where, _, container in every_container(chart):
+    for where, _pod, container in every_container(chart):
         for env in container.get("env", []):
             if "value" in env:
                 assert not CREDENTIALS_IN_URL.search(str(env["value"])), f"{where}: {env['name']}"
@@ -405,7 +405,7 @@ def test_the_chart_generates_no_key_and_holds_no_credential(chart):
 def test_no_password_on_any_command_line(chart):
     """A command line is readable by every process of the pod (/proc/<pid>/cmdline) and in ps on
     the node: no container passes a password flag, a credential URL or a secret variable there."""
-    for where, _, container in every_container(chart):
+    for where, _pod, container in every_container(chart):
         words = argv_words(container)
         for flag in PASSWORD_FLAGS:
             assert flag not in words and not any(w.startswith(f"{flag}=") for w in words), f"{where}: {flag}"
@@ -473,7 +473,7 @@ def test_network_policies_guard_every_component(chart):
 
 
 def test_git_sync_checks_the_servers_host_key(chart):
-    for where, _, container in every_container(chart):
+    for where, _pod, container in every_container(chart):
         if container["name"].startswith("git-sync"):
             env = {e["name"]: e.get("value") for e in container["env"]}
             assert env["GITSYNC_SSH_KNOWN_HOSTS"] == "true", where

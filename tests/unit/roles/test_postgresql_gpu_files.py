@@ -191,7 +191,7 @@ def test_a_driver_that_does_not_load_reboots_only_after_an_install_that_changed_
 
 def test_the_reboot_follows_the_second_plan_with_the_preflight_options():
     tasks, index = _plan_task("gpu_driver.yml")
-    _, first = _plan_task("gpu_plan.yml")
+    _tasks, first = _plan_task("gpu_plan.yml")
     preflight = AnsibleLoader((ROLE / "tasks" / "gpu_plan.yml").read_text()).get_single_data()[first]
 
     def options(task):

@@ -53,7 +53,7 @@ CASES = [*_cases(postgresql), *_cases(airflow)]
 @pytest.mark.parametrize(
     ("module", "path", "value"),
     CASES,
-    ids=[f"{m.__name__[5:]}-{'.'.join(map(str, p))}-{i % len(HOSTILE)}" for i, (m, p, _) in enumerate(CASES)],
+    ids=[f"{m.__name__[5:]}-{'.'.join(map(str, p))}-{i % len(HOSTILE)}" for i, (m, p, _value) in enumerate(CASES)],
 )
 def test_messages_not_tracebacks(module, path, value):
     cfg = copy.deepcopy(module.GOOD)
