@@ -50,6 +50,14 @@ EXAMPLES_SHA256 = {
     "4121653de18385c34c09d10e6a1a65f0d40c7a313d67b90b7d2c3d91908c3dd5": "the cloud inventory's vault.yml.example",
     "4095f61150cf57915dae406917cf91aed8c736eed13e1e23953fe8f962325be8": "the cloud inventory's vault.yml.example",
     "b91c947b6af9089b67a8ca2e6421320c1e990e1a7bc53141692f73576e3ebdfd": "the cloud inventory's vault.yml.example",
+    "80f71f90add635f710edeae64d4a1683fcf86f2dee46c1abd7230687e83aa36b": "the production example vault",
+    "5eec289f2ddfd6945299a722123940a90576a1a325a7a3ca49e9653f67656d4d": "the production example vault",
+    "9a51924a762d0d2456af62d14a17a5d389c3b791ad701cdc71e24a610606557e": "the production example vault",
+    "c4a7d2a8b311d01821a9310d2e62b1922261ad76014f0ff799e8fc583de4412d": "the production example vault",
+    "a76e65745d9fb1ce3744d1017e8684358ddc8eef18b9953914703708a71e4079": "the cloud inventory's vault.yml.example",
+    "6694d83c80a04eb595d508a7b0adf6a2f99ddc445dd08bb5ca585bda993e52c7": "the cloud inventory's vault.yml.example",
+    "2dc5b47d98ef7a0df78d6fbd320c161c617b8a51a66ed6cba28fe0db5600a4cc": "the cloud inventory's vault.yml.example",
+    "dd04311dd5855227b81c959bee6b6d2b7269575c100fe96e3fdab0e1b7f60d1a": "the cloud inventory's vault.yml.example",
 }
 
 

@@ -116,6 +116,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+try:  # what Airflow decrypts with; importable without Airflow (the unit tests)
+    from cryptography.fernet import InvalidToken
+except ImportError:
+    InvalidToken = ValueError  # pylint: disable=invalid-name
+
 try:
     from airflow.models import Connection, Pool, Variable
     from airflow.utils.session import create_session
@@ -132,10 +137,15 @@ def _connection_extra(wanted):
     return json.dumps(wanted.get("extra") or {}, sort_keys=True)
 
 
-def _connection_differs(existing, wanted):
-    if any(getattr(existing, field) != wanted.get(field) for field in CONNECTION_FIELDS):
+def connection_differs(existing, wanted):
+    try:
+        if any(getattr(existing, field) != wanted.get(field) for field in CONNECTION_FIELDS):
+            return True
+        current = json.loads(existing.extra) if existing.extra else {}
+    except InvalidToken:
+        # Encrypted with a fernet key this host no longer has (a rebuilt host before its keys
+        # were restored): unreadable, so set again from the description, as a differing value is.
         return True
-    current = json.loads(existing.extra) if existing.extra else {}
     return json.dumps(current, sort_keys=True) != _connection_extra(wanted)
 
 
@@ -143,7 +153,7 @@ def sync_connections(session, wanted_list, check_mode):
     changed = []
     for wanted in wanted_list:
         existing = session.query(Connection).filter(Connection.conn_id == wanted["conn_id"]).one_or_none()
-        if existing is not None and not _connection_differs(existing, wanted):
+        if existing is not None and not connection_differs(existing, wanted):
             continue
         changed.append(wanted["conn_id"])
         if check_mode:

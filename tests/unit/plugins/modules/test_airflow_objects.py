@@ -75,3 +75,26 @@ def test_an_unknown_role_is_refused_by_name(fab):
     with pytest.raises(ValueError, match="role Viewer of user admin does not exist"):
         airflow_objects.create_users([{**ADMIN, "role": "Viewer"}], ["admin"], check_mode=False)
     assert fab.added == []
+
+
+class UnreadableConnection:
+    """A stored connection whose password was encrypted with a key this host does not have."""
+
+    conn_type, host, port, schema, login, description, extra = (
+        "postgres",
+        "db01",
+        5432,
+        "airflow",
+        "airflow",
+        None,
+        None,
+    )
+
+    @property
+    def password(self):
+        raise airflow_objects.InvalidToken()
+
+
+def test_a_connection_that_cannot_be_decrypted_is_set_again_not_a_crash():
+    wanted = {"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01", "port": 5432, "schema": "airflow"}
+    assert airflow_objects.connection_differs(UnreadableConnection(), {**wanted, "login": "airflow"}) is True
