@@ -203,7 +203,8 @@ def test_ssh_known_hosts_is_documented_protected_and_environment_scoped():
 def test_no_job_turns_host_key_checking_off():
     for path in (ROOT / ".gitlab-ci.yml", ROOT / "ci" / "kubernetes.gitlab-ci.yml"):
         text = path.read_text()
-        assert not re.search(r"StrictHostKeyChecking[= ](no|off|accept-new)|HOST_KEY_CHECKING\W+(false|0|no)", text, re.I)
+        off = r"StrictHostKeyChecking[= ](no|off|accept-new)|HOST_KEY_CHECKING\W+(false|0|no)"
+        assert not re.search(off, text, re.IGNORECASE), path
         assert "UserKnownHostsFile=/dev/null" not in text
 
 
@@ -233,7 +234,9 @@ def test_deploy_job_gives_ssh_only_the_known_hosts_of_its_variable(tmp_path):
         "DAGS_SOURCE": str(tmp_path),
         "TMPDIR": str(tmp_path),
     }
-    result = subprocess.run(["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(report.read_text())
     assert seen["known_hosts"] == known
@@ -242,6 +245,8 @@ def test_deploy_job_gives_ssh_only_the_known_hosts_of_its_variable(tmp_path):
     # Without the variable the job stops before ansible-playbook, saying what to set.
     del env["SSH_KNOWN_HOSTS"]
     report.unlink()
-    result = subprocess.run(["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0 and "SSH_KNOWN_HOSTS" in result.stderr
     assert not report.exists()

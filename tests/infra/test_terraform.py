@@ -338,10 +338,13 @@ def test_user_data_installs_the_key_pair_and_deletes_the_images_keys(tmp_path, t
         + '\noutput "user_data" {\n  value = local.host_key_user_data\n}\n'
     )
     (tmp_path / "keys.auto.tfvars.json").write_text(json.dumps({"host_keys": host_keys}))
-    run = {"cwd": tmp_path, "check": True, "capture_output": True, "text": True}
-    subprocess.run([terraform_bin, "init", "-backend=false", "-input=false", "-no-color"], **run)
-    subprocess.run([terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", "-lock=false"], **run)
-    user_data = json.loads(subprocess.run([terraform_bin, "output", "-json", "user_data"], **run).stdout)
+    run = {"cwd": tmp_path, "capture_output": True, "text": True}
+    subprocess.run([terraform_bin, "init", "-backend=false", "-input=false", "-no-color"], check=True, **run)
+    subprocess.run(
+        [terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", "-lock=false"], check=True, **run
+    )
+    output = subprocess.run([terraform_bin, "output", "-json", "user_data"], check=True, **run)
+    user_data = json.loads(output.stdout)
     assert set(user_data) == {"db01", "air01"}
     for name, text in user_data.items():
         assert text.startswith("#cloud-config\n"), "cloud-init reads user data as cloud-config only after this line"
@@ -356,7 +359,9 @@ def test_user_data_installs_the_key_pair_and_deletes_the_images_keys(tmp_path, t
 
 def test_known_hosts_is_written_beside_the_inventory_with_each_hosts_key():
     inventory = load_hcl(TERRAFORM / "inventory.tf")
-    assert inventory["locals"][0]["known_hosts_path"] == '${abspath("${dirname(local.inventory_path)}/known_hosts.txt")}'
+    assert (
+        inventory["locals"][0]["known_hosts_path"] == '${abspath("${dirname(local.inventory_path)}/known_hosts.txt")}'
+    )
     known_hosts = local_file("known_hosts")
     assert known_hosts["filename"] == "${local.known_hosts_path}"
     assert known_hosts["content"] == "${local.known_hosts}"
@@ -364,7 +369,11 @@ def test_known_hosts_is_written_beside_the_inventory_with_each_hosts_key():
     assert arguments["db_host_key"] == 'trimspace(tls_private_key.host["db01"].public_key_openssh)'
     assert arguments["air_host_key"] == 'trimspace(tls_private_key.host["air01"].public_key_openssh)'
     template = (TERRAFORM / "templates" / "known_hosts.tftpl").read_text()
-    assert set(re.findall(r"\$\{(\w+)\}", template)) == set(arguments) == {*KNOWN_HOSTS_VALUES, "db_host_key", "air_host_key"}
+    assert (
+        set(re.findall(r"\$\{(\w+)\}", template))
+        == set(arguments)
+        == {*KNOWN_HOSTS_VALUES, "db_host_key", "air_host_key"}
+    )
     # The inventory names the file Terraform wrote (and so is written after it).
     assert templatefile_call(local_file("inventory")["content"], "inventory.yml.tftpl")["known_hosts_path"] == (
         "local_file.known_hosts.filename"
@@ -393,7 +402,9 @@ def test_ssh_finds_each_host_in_known_hosts_by_name_and_address(tmp_path, host_k
             )
             assert found.returncode == 0 and key in found.stdout, f"{lookup}: {found.stdout}"
             assert len([line for line in found.stdout.splitlines() if not line.startswith("#")]) == 1
-    unknown = subprocess.run(["ssh-keygen", "-F", "10.20.0.99", "-f", str(known_hosts)], capture_output=True, check=False)
+    unknown = subprocess.run(
+        ["ssh-keygen", "-F", "10.20.0.99", "-f", str(known_hosts)], capture_output=True, check=False
+    )
     assert unknown.returncode != 0
 
 

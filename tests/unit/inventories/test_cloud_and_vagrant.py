@@ -138,7 +138,9 @@ def test_cloud_known_hosts_file_is_not_read_as_inventory(tmp_path):
     """Terraform writes known_hosts.txt into the inventory folder: Ansible skips .txt files
     there (INVENTORY_IGNORE_EXTS), so the folder parses with no warning about it."""
     inventory = cloud_inventory(tmp_path, TERRAFORM_VALUES)
-    (inventory / "known_hosts.txt").write_text("air01,198.51.100.7,10.20.0.20 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n")
+    (inventory / "known_hosts.txt").write_text(
+        "air01,198.51.100.7,10.20.0.20 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
+    )
     result = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory), "--list"],
         capture_output=True,
