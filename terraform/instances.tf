@@ -1,5 +1,6 @@
 # db01 (GPU flavor, private address only) and air01 (floating IP, the SSH jump host),
-# both booted from a Debian volume, with the addresses inventories/production uses.
+# both booted from a Debian volume, with the addresses inventories/production uses, each
+# with an SSH host key made here (host_keys.tf).
 
 locals {
   db_private_ip  = cidrhost(var.subnet_cidr, 10)
@@ -52,6 +53,7 @@ resource "openstack_compute_instance_v2" "db" {
   key_pair          = openstack_compute_keypair_v2.deploy.name
   availability_zone = var.availability_zone
   metadata          = { role = "db", inventory_hostname = "db01" }
+  user_data         = local.host_key_user_data["db01"]
 
   block_device {
     uuid                  = data.openstack_images_image_v2.debian.id
@@ -68,8 +70,9 @@ resource "openstack_compute_instance_v2" "db" {
   }
 
   lifecycle {
-    # A newer image must not rebuild the database host.
-    ignore_changes = [block_device]
+    # A newer image must not rebuild the database host; nor a change of user_data, which
+    # cloud-init reads at the first boot only (see host_keys.tf).
+    ignore_changes = [block_device, user_data]
 
     precondition {
       condition = !var.gpu_extra_spec_check || length([
@@ -89,6 +92,7 @@ resource "openstack_compute_instance_v2" "air" {
   key_pair          = openstack_compute_keypair_v2.deploy.name
   availability_zone = var.availability_zone
   metadata          = { role = "airflow", inventory_hostname = "air01" }
+  user_data         = local.host_key_user_data["air01"]
 
   block_device {
     uuid                  = data.openstack_images_image_v2.debian.id
@@ -105,7 +109,7 @@ resource "openstack_compute_instance_v2" "air" {
   }
 
   lifecycle {
-    ignore_changes = [block_device]
+    ignore_changes = [block_device, user_data]
   }
 
   depends_on = [openstack_networking_router_interface_v2.hosts]

@@ -18,6 +18,11 @@ output "inventory_path" {
   value       = local_file.inventory.filename
 }
 
+output "known_hosts" {
+  description = "The hosts' SSH host keys as known_hosts lines (also written beside the inventory): the pipeline's SSH_KNOWN_HOSTS."
+  value       = local.known_hosts
+}
+
 output "network_id" {
   description = "Private network (terraform/selectel-mks takes it as network_id)."
   value       = openstack_networking_network_v2.platform.id

@@ -1,4 +1,5 @@
-"""terraform/: the GPU rule for db01, no secret with a default, the written inventory.
+"""terraform/: the GPU rule for db01, no secret with a default, the written inventory and
+the hosts' SSH keys (made by Terraform, installed by cloud-init, pinned in known_hosts).
 
 The real stacks cannot be planned here (their providers come from the Terraform registry),
 but a module made of a stack's variables.tf alone needs no provider: `terraform plan` on it
@@ -7,13 +8,15 @@ runs every variable validation for real.
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 import subprocess
 
 import pytest
 import yaml
-from conftest import TERRAFORM, load_hcl, render_template, stacks, tf_files, variables
+from conftest import ROOT, TERRAFORM, load_hcl, render_template, stacks, tf_files, variables
 
 MAIN = variables(TERRAFORM)
 
@@ -203,16 +206,39 @@ INVENTORY_VALUES = {
     "air_private_ip": "10.20.0.20",
     "air_public_ip": "198.51.100.7",
     "kubernetes_cidr": "10.20.1.0/24",
+    "known_hosts_path": "/srv/mlops/inventories/cloud/known_hosts.txt",
 }
+
+
+def local_file(name: str) -> dict:
+    """A local_file resource of inventory.tf."""
+    resources = load_hcl(TERRAFORM / "inventory.tf")["resource"]
+    return next(block["local_file"][name] for block in resources if name in block.get("local_file", {}))
+
+
+def templatefile_call(call: str, template: str) -> dict[str, str]:
+    """The arguments of a templatefile() call as python-hcl2 gives it
+    ('${templatefile("…/x.tftpl", {a = expr, b = expr})}'): name -> expression text."""
+    assert f"templates/{template}" in call
+    body = call[call.index("{", call.index("tftpl")) + 1 : call.rindex("}", 0, call.rindex(")"))]
+    items, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(body):
+        if char == '"' and body[index - 1] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            items.append(body[start:index])
+            start = index + 1
+    items.append(body[start:])
+    return {name.strip(): value.strip() for name, _eq, value in (item.partition(" = ") for item in items)}
 
 
 def templatefile_arguments() -> set[str]:
     """The names inventory.tf passes to templatefile()."""
-    resource = load_hcl(TERRAFORM / "inventory.tf")["resource"][0]["local_file"]["inventory"]
-    call = resource["content"]
-    assert "templates/inventory.yml.tftpl" in call
-    mapping = call[call.index("{", call.index("tftpl")) : call.rindex("}")]
-    return set(re.findall(r"[{,]\s*(\w+)\s*=(?!=)", mapping))
+    return set(templatefile_call(local_file("inventory")["content"], "inventory.yml.tftpl"))
 
 
 def test_template_uses_exactly_what_inventory_tf_passes():
@@ -246,3 +272,184 @@ def test_addresses_match_the_production_example():
     instances = (TERRAFORM / "instances.tf").read_text()
     assert "cidrhost(var.subnet_cidr, 10)" in instances and "cidrhost(var.subnet_cidr, 20)" in instances
     assert MAIN["subnet_cidr"]["default"] == "10.20.0.0/24"
+
+
+# --- SSH host keys: made by Terraform, installed by cloud-init, pinned in the inventory -----
+
+KNOWN_HOSTS_VALUES = {name: INVENTORY_VALUES[name] for name in ("db_private_ip", "air_private_ip", "air_public_ip")}
+
+
+@pytest.fixture(scope="module")
+def host_keys(tmp_path_factory) -> dict[str, dict[str, str]]:
+    """A real ED25519 pair per host, in the attributes tls_private_key gives (OpenSSH format)."""
+    ssh_keygen = shutil.which("ssh-keygen")
+    if ssh_keygen is None:
+        pytest.skip("no ssh-keygen on PATH: the host keys are not generated")
+    work = tmp_path_factory.mktemp("host-keys")
+    keys = {}
+    for name in ("db01", "air01"):
+        path = work / name
+        subprocess.run([ssh_keygen, "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)], check=True)
+        keys[name] = {
+            "private_key_openssh": path.read_text(),
+            "public_key_openssh": path.with_suffix(".pub").read_text(),
+        }
+    return keys
+
+
+def instances() -> dict[str, dict]:
+    """The openstack_compute_instance_v2 resources, by their inventory_hostname."""
+    found = {}
+    for block in load_hcl(TERRAFORM / "instances.tf")["resource"]:
+        for body in block.get("openstack_compute_instance_v2", {}).values():
+            found[body["metadata"]["inventory_hostname"]] = body
+    return found
+
+
+def test_tls_provider_is_pinned():
+    blocks = load_hcl(TERRAFORM / "versions.tf")["terraform"]
+    (tls,) = [providers["tls"] for block in blocks for providers in block["required_providers"] if "tls" in providers]
+    assert tls["source"] == "hashicorp/tls"
+    assert re.fullmatch(r">= 4\.\d+\.\d+, < 5\.0\.0", tls["version"]), "ED25519 needs 4.x; an upper bound"
+
+
+def test_each_instance_gets_an_ed25519_host_key_through_user_data():
+    (keys,) = [block["tls_private_key"]["host"] for block in load_hcl(TERRAFORM / "host_keys.tf")["resource"]]
+    assert keys["algorithm"] == "ED25519"
+    hosts = instances()
+    assert set(hosts) == {"db01", "air01"}
+    assert keys["for_each"] == '${toset(["db01", "air01"])}'
+    for name, body in hosts.items():
+        assert body["user_data"] == f'${{local.host_key_user_data["{name}"]}}', name
+        # cloud-init reads user_data once: a change must not rebuild the host (db01's data).
+        (lifecycle,) = body["lifecycle"]
+        assert "user_data" in lifecycle["ignore_changes"], name
+
+
+def test_user_data_installs_the_key_pair_and_deletes_the_images_keys(tmp_path, terraform_bin, host_keys):
+    """host_keys.tf's locals evaluated by Terraform itself, with tls_private_key's attributes
+    given as a variable: the cloud-config each host boots with."""
+    text = (TERRAFORM / "host_keys.tf").read_text()
+    locals_block = text[text.index("\nlocals {") :]
+    assert "tls_private_key.host" in locals_block
+    (tmp_path / "main.tf").write_text(
+        'variable "host_keys" {\n  type = map(object({ private_key_openssh = string, public_key_openssh = string }))\n}\n'
+        + locals_block.replace("tls_private_key.host", "var.host_keys")
+        + '\noutput "user_data" {\n  value = local.host_key_user_data\n}\n'
+    )
+    (tmp_path / "keys.auto.tfvars.json").write_text(json.dumps({"host_keys": host_keys}))
+    run = {"cwd": tmp_path, "capture_output": True, "text": True}
+    subprocess.run([terraform_bin, "init", "-backend=false", "-input=false", "-no-color"], check=True, **run)
+    subprocess.run(
+        [terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", "-lock=false"], check=True, **run
+    )
+    output = subprocess.run([terraform_bin, "output", "-json", "user_data"], check=True, **run)
+    user_data = json.loads(output.stdout)
+    assert set(user_data) == {"db01", "air01"}
+    for name, text in user_data.items():
+        assert text.startswith("#cloud-config\n"), "cloud-init reads user data as cloud-config only after this line"
+        assert yaml.safe_load(text) == {
+            "ssh_deletekeys": True,
+            "ssh_keys": {
+                "ed25519_private": host_keys[name]["private_key_openssh"],
+                "ed25519_public": host_keys[name]["public_key_openssh"].strip(),
+            },
+        }, name
+
+
+def test_known_hosts_is_written_beside_the_inventory_with_each_hosts_key():
+    inventory = load_hcl(TERRAFORM / "inventory.tf")
+    assert (
+        inventory["locals"][0]["known_hosts_path"] == '${abspath("${dirname(local.inventory_path)}/known_hosts.txt")}'
+    )
+    known_hosts = local_file("known_hosts")
+    assert known_hosts["filename"] == "${local.known_hosts_path}"
+    assert known_hosts["content"] == "${local.known_hosts}"
+    arguments = templatefile_call(inventory["locals"][0]["known_hosts"], "known_hosts.tftpl")
+    assert arguments["db_host_key"] == 'trimspace(tls_private_key.host["db01"].public_key_openssh)'
+    assert arguments["air_host_key"] == 'trimspace(tls_private_key.host["air01"].public_key_openssh)'
+    template = (TERRAFORM / "templates" / "known_hosts.tftpl").read_text()
+    assert (
+        set(re.findall(r"\$\{(\w+)\}", template))
+        == set(arguments)
+        == {*KNOWN_HOSTS_VALUES, "db_host_key", "air_host_key"}
+    )
+    # The inventory names the file Terraform wrote (and so is written after it).
+    assert templatefile_call(local_file("inventory")["content"], "inventory.yml.tftpl")["known_hosts_path"] == (
+        "local_file.known_hosts.filename"
+    )
+    assert "inventories/cloud/known_hosts.txt" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_ssh_finds_each_host_in_known_hosts_by_name_and_address(tmp_path, host_keys):
+    """The rendered file as OpenSSH reads it (ssh-keygen -F looks a host up as ssh does)."""
+    values = {
+        **KNOWN_HOSTS_VALUES,
+        "db_host_key": host_keys["db01"]["public_key_openssh"].strip(),
+        "air_host_key": host_keys["air01"]["public_key_openssh"].strip(),
+    }
+    known_hosts = tmp_path / "known_hosts.txt"
+    known_hosts.write_text(render_template(TERRAFORM / "templates" / "known_hosts.tftpl", values))
+    expected = {
+        "db01": ["db01", "10.20.0.10"],
+        "air01": ["air01", "198.51.100.7", "10.20.0.20"],
+    }
+    for name, lookups in expected.items():
+        key = host_keys[name]["public_key_openssh"].split()[1]
+        for lookup in lookups:
+            found = subprocess.run(
+                ["ssh-keygen", "-F", lookup, "-f", str(known_hosts)], capture_output=True, text=True, check=False
+            )
+            assert found.returncode == 0 and key in found.stdout, f"{lookup}: {found.stdout}"
+            assert len([line for line in found.stdout.splitlines() if not line.startswith("#")]) == 1
+    unknown = subprocess.run(
+        ["ssh-keygen", "-F", "10.20.0.99", "-f", str(known_hosts)], capture_output=True, check=False
+    )
+    assert unknown.returncode != 0
+
+
+def ssh_options(args: str) -> list[str]:
+    """The -o options of an ansible_ssh_common_args value, as Ansible splits it (shlex)."""
+    words = shlex.split(args)
+    assert words[::2] == ["-o"] * (len(words) // 2) and len(words) % 2 == 0, words
+    return words[1::2]
+
+
+def test_inventory_checks_every_host_key_against_terraforms_known_hosts():
+    rendered = yaml.safe_load(render_template(TERRAFORM / "templates" / "inventory.yml.tftpl", INVENTORY_VALUES))
+    path = INVENTORY_VALUES["known_hosts_path"]
+    pinned = [f"UserKnownHostsFile={path}", "StrictHostKeyChecking=yes"]
+    # air01 (and any host without its own args) takes the group's.
+    assert ssh_options(rendered["all"]["vars"]["ansible_ssh_common_args"]) == pinned
+    assert "ansible_ssh_common_args" not in rendered["all"]["children"]["airflow"]["hosts"]["air01"]
+    # db01 replaces them (a host variable wins): the same two, and a jump that checks air01 too.
+    db01 = ssh_options(rendered["all"]["children"]["db"]["hosts"]["db01"]["ansible_ssh_common_args"])
+    assert db01[:2] == pinned
+    (proxy,) = [option.removeprefix("ProxyCommand=") for option in db01 if option.startswith("ProxyCommand=")]
+    jump = shlex.split(proxy)
+    assert jump[:3] == ["ssh", "-W", "%h:%p"] and jump[-1] == "debian@198.51.100.7"
+    assert ssh_options(" ".join(jump[3:-1])) == pinned
+    for template in (TERRAFORM / "templates").iterdir():
+        assert not re.search(r"StrictHostKeyChecking=(no|accept-new|off)", template.read_text()), template
+
+
+def test_ssh_reads_the_inventorys_options_as_strict_checking_against_that_file():
+    """`ssh -G` prints the configuration ssh would use (no connection): checking is strict
+    and the only known hosts file is Terraform's, for db01's jump as well."""
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        pytest.skip("no ssh on PATH")
+    rendered = yaml.safe_load(render_template(TERRAFORM / "templates" / "inventory.yml.tftpl", INVENTORY_VALUES))
+    db01 = rendered["all"]["children"]["db"]["hosts"]["db01"]
+    proxy = next(o for o in ssh_options(db01["ansible_ssh_common_args"]) if o.startswith("ProxyCommand="))
+    jump = shlex.split(proxy.removeprefix("ProxyCommand="))
+    cases = [
+        (shlex.split(rendered["all"]["vars"]["ansible_ssh_common_args"]), "198.51.100.7"),
+        (shlex.split(db01["ansible_ssh_common_args"]), "10.20.0.10"),
+        (jump[3:-1], jump[-1]),
+    ]
+    for args, host in cases:
+        result = subprocess.run([ssh, "-G", "-F", "/dev/null", *args, host], capture_output=True, text=True, check=True)
+        config = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+        assert config["stricthostkeychecking"] == "true", host
+        assert config["userknownhostsfile"] == INVENTORY_VALUES["known_hosts_path"], host
