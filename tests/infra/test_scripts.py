@@ -167,12 +167,19 @@ def test_upgrade_removes_finished_jobs_before_helm(cluster):
     assert calls.index(delete) < calls.index(helm_upgrade(calls))
 
 
-@pytest.mark.parametrize("version", ["v3.18.4+gd80839c", "v2.17.0+ga690bad", ""])
-def test_upgrade_refuses_a_helm_the_chart_does_not_support(cluster, version):
+@pytest.mark.parametrize("version", ["v2.17.0+ga690bad", "v5.0.0", ""])
+def test_upgrade_refuses_a_helm_whose_flags_it_does_not_know(cluster, version):
     result, calls = cluster("upgrade.sh", STUB_HELM_VERSION=version)
     assert result.returncode != 0
-    assert "helm 3.19 or later" in result.stderr
+    assert "helm 3 or 4 is needed" in result.stderr
     assert not [call for call in calls if call[0] == "kubectl"], "nothing reaches the cluster"
+
+
+def test_upgrade_warns_about_a_helm_older_than_the_charts_minimum(cluster):
+    result, calls = cluster("upgrade.sh", STUB_HELM_VERSION="v3.17.3+ge4da497")
+    assert result.returncode == 0, result.stderr
+    assert "older than 3.19" in result.stderr
+    assert "--atomic" in helm_upgrade(calls)
 
 
 def test_upgrade_changes_nothing_when_a_secret_is_missing(cluster):
