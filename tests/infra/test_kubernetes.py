@@ -424,6 +424,9 @@ def test_admin_password_reaches_the_user_job_from_the_secret_on_stdin(chart, tmp
     stub.write_text(
         "#!/usr/bin/env python3\n"
         "import getpass, json, sys\n"
+        "if sys.argv[1:3] == ['db', 'check-migrations']:\n"
+        "    open(sys.argv[0] + '.waited', 'w').write(' '.join(sys.argv[1:]))\n"
+        "    sys.exit(0)\n"
         "first, second = getpass.getpass('Password:'), getpass.getpass('Repeat for confirmation:')\n"
         "json.dump({'argv': sys.argv, 'passwords': [first, second]}, open(sys.argv[0] + '.json', 'w'))\n"
     )
@@ -443,6 +446,7 @@ def test_admin_password_reaches_the_user_job_from_the_secret_on_stdin(chart, tmp
     seen = json.loads((tmp_path / "airflow.json").read_text())
     assert seen["passwords"] == [password, password]
     assert seen["argv"][1:3] == ["users", "create"]
+    assert (tmp_path / "airflow.waited").read_text().startswith("db check-migrations"), "it waited for the schema"
     assert not any(password in word for word in seen["argv"])
     assert password not in result.stdout + result.stderr
 

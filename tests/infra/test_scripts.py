@@ -330,6 +330,9 @@ def assert_migrations_run_while_helm_waits(docs: list[dict], waits: bool) -> Non
         )
     ]
     assert waiting, "the Deployments wait for the migrations"
+    for job in jobs:
+        if job not in migrations and runs(job, "airflow"):
+            assert runs(job, "check-migrations"), f"Job {job['metadata']['name']} does not wait for the migrations"
     if waits:
         for job in jobs:
             hook = (job["metadata"].get("annotations") or {}).get(HOOK, "")
