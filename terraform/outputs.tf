@@ -13,6 +13,11 @@ output "db01_private_ip" {
   value       = local.db_private_ip
 }
 
+output "db01_data_volume_id" {
+  description = "Volume of db01's PostgreSQL data; in the guest /dev/disk/by-id/virtio-<its first 20 characters>."
+  value       = openstack_blockstorage_volume_v3.db_data.id
+}
+
 output "inventory_path" {
   description = "The Ansible inventory written for site.yml."
   value       = local_file.inventory.filename

@@ -174,9 +174,20 @@ def test_upgrade_is_manual_and_atomic():
     assert body["rules"][-1]["when"] == "manual"
     assert body["script"] == ["bash kubernetes/scripts/upgrade.sh"]
     script = (KUBERNETES / "scripts" / "upgrade.sh").read_text()
-    assert "helm upgrade --install" in script and "--atomic" in script
+    assert "helm upgrade --install" in script and "--atomic" in script and "--rollback-on-failure" in script
     assert '--values "$here/airflow-values.yaml"' in script
     assert "render-secrets.sh" in script
+
+
+def test_no_manual_kubernetes_job_blocks_the_pipeline():
+    """A manual job is allow_failure: false unless it says otherwise, and then the pipeline
+    stays "blocked" (later stages wait) until someone presses play."""
+    for name, body in PIPELINE.items():
+        if name.startswith(".") or name in KEYWORDS:
+            continue
+        for rule in body.get("rules", []):
+            if rule.get("when") == "manual":
+                assert rule.get("allow_failure", body.get("allow_failure")) is True, name
 
 
 def test_dag_rollout_runs_on_merges_that_touch_dags():

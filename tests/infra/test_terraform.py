@@ -8,6 +8,7 @@ runs every variable validation for real.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -22,7 +23,7 @@ MAIN = variables(TERRAFORM)
 
 # Flavor names in the styles the GPU clouds use (illustrative, not a catalogue).
 GPU_FLAVORS = ["GL1.8-65536-1GPU", "gpu.1xa100.16.128", "A100.16.64", "SXM4-H100-1x", "g1-rtx4090-8-32", "Tesla-V100"]
-CPU_FLAVORS = ["SL1.4-8192", "m1.large", "standard.4-16", "PRC10.2-4096", "c4.xlarge", "general.8-32"]
+CPU_FLAVORS = ["SL1.4-8192", "m1.large", "standard.4-16", "PRC10.2-4096", "c4.xlarge", "general.8-32", "cpu-only-nogpu"]
 
 # The rest of what a plan of the variables needs (db_flavor_name varies per test).
 BASE_VARS = {
@@ -70,16 +71,95 @@ def test_gpu_rule_refuses_flavors_without_a_gpu(flavor):
     assert not gpu_rule(flavor)
 
 
-def test_extra_specs_precondition_guards_db01():
-    instances = load_hcl(TERRAFORM / "instances.tf")
-    db = next(
-        block["openstack_compute_instance_v2"]["db"]
-        for block in instances["resource"]
-        if "openstack_compute_instance_v2" in block and "db" in block["openstack_compute_instance_v2"]
+def resources_of(path, kind: str) -> dict[str, dict]:
+    return {name: body for block in load_hcl(path).get("resource", []) for name, body in block.get(kind, {}).items()}
+
+
+def test_the_flavor_gpu_check_guards_db01_and_can_be_skipped():
+    """gpu.tf: the flavour lookup exists only with gpu_extra_spec_check (a cloud that refuses it
+    is not asked), carries the GPU postcondition, and db01 waits for it."""
+    (flavor,) = [b["openstack_compute_flavor_v2"]["db"] for b in load_hcl(TERRAFORM / "gpu.tf")["data"]]
+    assert flavor["name"] == "${var.db_flavor_name}"
+    assert expression(flavor["count"]) == "var.gpu_extra_spec_check ? 1 : 0"
+    (postcondition,) = [p for lifecycle in flavor["lifecycle"] for p in lifecycle["postcondition"]]
+    assert "pci_passthrough:alias" in postcondition["condition"] and "VGPU" in postcondition["condition"]
+    db = resources_of(TERRAFORM / "instances.tf", "openstack_compute_instance_v2")["db"]
+    assert db["flavor_name"] == "${var.db_flavor_name}", "the instance does not need the lookup to exist"
+    assert "${data.openstack_compute_flavor_v2.db}" in db["depends_on"]
+
+
+GPU_CASES = yaml.safe_load((ROOT / "tests" / "unit" / "fixtures" / "gpu_flavors.yml").read_text())
+
+
+def terraform_gpu_rule(terraform_bin, tmp_path, cases: list[dict]) -> list[bool]:
+    """gpu.tf's postcondition, as written there, evaluated by Terraform for each case's extra specs."""
+    text = (TERRAFORM / "gpu.tf").read_text()
+    condition = re.search(r"condition = (.*?)\n\s*error_message", text, re.DOTALL).group(1)
+    assert "self.extra_specs" in condition
+    (tmp_path / "main.tf").write_text('variable "cases" {\n  type = list(map(string))\n}\n')
+    (tmp_path / "cases.tfvars.json").write_text(json.dumps({"cases": [case["extra_specs"] for case in cases]}))
+    subprocess.run([terraform_bin, "init", "-input=false"], cwd=tmp_path, check=True, capture_output=True)
+    expr = "jsonencode([for s in var.cases : " + " ".join(condition.replace("self.extra_specs", "s").split()) + "])"
+    result = subprocess.run(
+        [terraform_bin, "console", "-var-file=cases.tfvars.json"],
+        cwd=tmp_path,
+        input=expr + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert db["flavor_name"] == "${var.db_flavor_name}"
-    preconditions = [p for lifecycle in db["lifecycle"] for p in lifecycle["precondition"]]
-    assert any("extra_specs" in p["condition"] and "gpu_extra_spec_check" in p["condition"] for p in preconditions)
+    assert result.returncode == 0, result.stderr
+    return json.loads(json.loads(result.stdout.strip()))
+
+
+def test_terraform_applies_the_same_gpu_rule_as_the_python_function(terraform_bin, tmp_path):
+    spec = importlib.util.spec_from_file_location("gpu_flavor", ROOT / "tools" / "gpu_flavor.py")
+    gpu_flavor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_flavor)
+    cases = GPU_CASES["gpu"] + GPU_CASES["not_gpu"]
+    expected = [True] * len(GPU_CASES["gpu"]) + [False] * len(GPU_CASES["not_gpu"])
+    assert [gpu_flavor.flavor_has_gpu(case["extra_specs"]) for case in cases] == expected
+    got = terraform_gpu_rule(terraform_bin, tmp_path, cases)
+    names = [f"{i}:{case['name']}" for i, case in enumerate(cases)]
+    assert dict(zip(names, got, strict=True)) == dict(zip(names, expected, strict=True))
+
+
+# --- db01's data volume ---------------------------------------------------------------------
+
+
+def test_db01_data_lives_on_its_own_protected_volume():
+    volume = resources_of(TERRAFORM / "db_volume.tf", "openstack_blockstorage_volume_v3")["db_data"]
+    assert volume["size"] == "${var.db_data_volume_size}"
+    assert volume["lifecycle"][0]["prevent_destroy"] is True
+    attach = resources_of(TERRAFORM / "db_volume.tf", "openstack_compute_volume_attach_v2")["db_data"]
+    assert attach["instance_id"] == "${openstack_compute_instance_v2.db.id}"
+    assert attach["volume_id"] == "${openstack_blockstorage_volume_v3.db_data.id}"
+
+
+def test_db01_boot_volume_changes_show_in_the_plan():
+    """ignore_changes = [block_device] hid a bigger boot volume; only the image id is ignored now."""
+    db = resources_of(TERRAFORM / "instances.tf", "openstack_compute_instance_v2")["db"]
+    ignored = [item for lifecycle in db["lifecycle"] for item in lifecycle.get("ignore_changes", [])]
+    assert "${block_device}" not in ignored and "block_device" not in ignored, ignored
+
+
+# --- the Selectel cluster -------------------------------------------------------------------
+
+
+def test_selectel_node_groups_say_whether_they_want_the_nvidia_plugin():
+    groups = resources_of(TERRAFORM / "selectel-mks" / "main.tf", "selectel_mks_nodegroup_v1")
+    assert groups["general"]["install_nvidia_device_plugin"] is False
+    assert groups["gpu"]["install_nvidia_device_plugin"] is True
+
+
+def test_selectel_cluster_uses_cluster_type_and_a_provider_that_has_it():
+    cluster = resources_of(TERRAFORM / "selectel-mks" / "main.tf", "selectel_mks_cluster_v1")["airflow"]
+    assert "zonal" not in cluster, "zonal is deprecated (provider 7.8.0): cluster_type"
+    assert "BASIC" in cluster["cluster_type"] and "HIGH_AVAILABILITY" in cluster["cluster_type"]
+    (versions,) = load_hcl(TERRAFORM / "selectel-mks" / "versions.tf")["terraform"]
+    pin = versions["required_providers"][0]["selectel"]["version"]
+    lower = re.search(r">=\s*([0-9.]+)", pin).group(1)
+    assert tuple(map(int, lower.split("."))) >= (7, 8, 0), pin
 
 
 @pytest.fixture(scope="module")
@@ -453,3 +533,61 @@ def test_ssh_reads_the_inventorys_options_as_strict_checking_against_that_file()
         config = dict(line.split(" ", 1) for line in result.stdout.splitlines())
         assert config["stricthostkeychecking"] == "true", host
         assert config["userknownhostsfile"] == INVENTORY_VALUES["known_hosts_path"], host
+
+
+# --- required arguments of the providers' resources (tests/infra/provider_schemas.yml) --------
+
+SCHEMAS = yaml.safe_load((ROOT / "tests" / "infra" / "provider_schemas.yml").read_text())
+
+
+def blocks_in_stacks():
+    """(file, "resource"/"data", type, name, body) of every resource and data block."""
+    for path in tf_files():
+        parsed = load_hcl(path)
+        for kind in ("resource", "data"):
+            for block in parsed.get(kind, []):
+                for type_name, named in block.items():
+                    for name, body in named.items():
+                        yield path, kind, type_name, name, body
+
+
+def missing_arguments(kind: str, type_name: str, body: dict) -> list[str]:
+    entry = SCHEMAS[kind][type_name]
+    written = set(body) | {d for block in body.get("dynamic", []) for d in block}
+    missing = [arg for arg in entry["required"] if arg not in written]
+    for block_name, required in entry.get("blocks", {}).items():
+        for block in body.get(block_name, []):
+            missing += [f"{block_name}.{arg}" for arg in required if arg not in block]
+    return missing
+
+
+def test_every_resource_type_we_use_has_a_schema_entry():
+    for path, kind, type_name, name, _body in blocks_in_stacks():
+        assert type_name in SCHEMAS[kind], f"{path.name}: {kind} {type_name}.{name}: add it to provider_schemas.yml"
+        assert SCHEMAS[kind][type_name]["source"], type_name
+
+
+def test_every_required_argument_is_set_and_no_deprecated_one_is_used():
+    for path, kind, type_name, name, body in blocks_in_stacks():
+        assert not missing_arguments(kind, type_name, body), f"{path.name}: {type_name}.{name}"
+        deprecated = set(SCHEMAS[kind][type_name].get("deprecated", [])) & set(body)
+        assert not deprecated, f"{path.name}: {type_name}.{name} uses deprecated {deprecated}"
+
+
+def test_the_schema_entries_cover_the_pins_we_declare():
+    declared = {}
+    for stack in stacks():
+        for path in stack.glob("*.tf"):
+            for block in load_hcl(path).get("terraform", []):
+                for providers in block.get("required_providers", []):
+                    declared |= {name: spec["version"] for name, spec in providers.items() if not name.startswith("__")}
+    for name, version in declared.items():
+        assert SCHEMAS["providers"][name]["pin"] == version, f"{name}: pin moved, re-read the schemas"
+
+
+def test_the_schema_check_catches_a_missing_required_argument():
+    groups = resources_of(TERRAFORM / "selectel-mks" / "main.tf", "selectel_mks_nodegroup_v1")
+    general = {k: v for k, v in groups["general"].items() if k != "install_nvidia_device_plugin"}
+    assert missing_arguments("resource", "selectel_mks_nodegroup_v1", general) == ["install_nvidia_device_plugin"]
+    taint = {**groups["gpu"], "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]}
+    assert missing_arguments("resource", "selectel_mks_nodegroup_v1", taint) == ["taints.value"]
