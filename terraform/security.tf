@@ -33,12 +33,12 @@ resource "openstack_networking_secgroup_rule_v2" "airflow_ssh" {
 resource "openstack_networking_secgroup_rule_v2" "airflow_ui" {
   for_each = local.ui_rules
 
-  description       = "Airflow API server/UI from ${each.key}"
+  description       = "Airflow UI and API over HTTPS (nginx) from ${each.key}"
   direction         = "ingress"
   ethertype         = each.value
   protocol          = "tcp"
-  port_range_min    = 8080
-  port_range_max    = 8080
+  port_range_min    = 443
+  port_range_max    = 443
   remote_ip_prefix  = each.key
   security_group_id = openstack_networking_secgroup_v2.airflow.id
 }

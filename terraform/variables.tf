@@ -84,7 +84,7 @@ variable "ssh_allowed_cidrs" {
 }
 
 variable "airflow_ui_allowed_cidrs" {
-  description = "Networks allowed to reach the Airflow API server/UI on air01:8080. Empty: reach it through an SSH tunnel."
+  description = "Networks allowed to reach the Airflow UI and API on air01:443 (HTTPS, nginx). Empty: reach it through an SSH tunnel."
   type        = list(string)
   default     = []
 
