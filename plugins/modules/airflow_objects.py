@@ -149,11 +149,28 @@ def connection_differs(existing, wanted):
     return json.dumps(current, sort_keys=True) != _connection_extra(wanted)
 
 
+def stored_connection(session, conn_id, check_mode):
+    """The stored connection (None when there is none), and whether it must be set again.
+
+    Airflow decrypts a connection's password as it loads it (to mask it in logs): one encrypted
+    with a fernet key this host no longer has (a rebuilt host before its keys were restored)
+    cannot even be loaded. Its row is deleted (not in check mode) and the connection made again
+    from the description, as an unreadable value is no value at all.
+    """
+    query = session.query(Connection).filter(Connection.conn_id == conn_id)
+    try:
+        return query.one_or_none(), False
+    except InvalidToken:
+        if not check_mode:
+            query.delete(synchronize_session=False)
+        return None, True
+
+
 def sync_connections(session, wanted_list, check_mode):
     changed = []
     for wanted in wanted_list:
-        existing = session.query(Connection).filter(Connection.conn_id == wanted["conn_id"]).one_or_none()
-        if existing is not None and not connection_differs(existing, wanted):
+        existing, unreadable = stored_connection(session, wanted["conn_id"], check_mode)
+        if not unreadable and existing is not None and not connection_differs(existing, wanted):
             continue
         changed.append(wanted["conn_id"])
         if check_mode:

@@ -98,3 +98,38 @@ class UnreadableConnection:
 def test_a_connection_that_cannot_be_decrypted_is_set_again_not_a_crash():
     wanted = {"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01", "port": 5432, "schema": "airflow"}
     assert airflow_objects.connection_differs(UnreadableConnection(), {**wanted, "login": "airflow"}) is True
+
+
+class UnloadableQuery:
+    """A query whose row Airflow cannot load: its password does not decrypt with this host's key."""
+
+    def __init__(self):
+        self.deleted = False
+
+    def filter(self, *_):
+        return self
+
+    def one_or_none(self):
+        raise airflow_objects.InvalidToken()
+
+    def delete(self, synchronize_session):
+        assert synchronize_session is False
+        self.deleted = True
+
+
+class FakeConnectionColumn:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_connection_that_cannot_be_loaded_is_deleted_and_made_again(monkeypatch, check_mode):
+    query = UnloadableQuery()
+    session = types.SimpleNamespace(query=lambda _model: query)
+    monkeypatch.setattr(
+        airflow_objects, "Connection", types.SimpleNamespace(conn_id=FakeConnectionColumn()), raising=False
+    )
+    assert airflow_objects.stored_connection(session, "mlops_db", check_mode) == (None, True)
+    assert query.deleted is not check_mode
