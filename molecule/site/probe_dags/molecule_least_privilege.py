@@ -28,7 +28,9 @@ def molecule_least_privilege():
 
         home = os.environ.get("AIRFLOW_HOME", "/opt/airflow")
         targets = [f"{home}/airflow.cfg", f"{home}/secrets"]
-        targets += [f"{home}/secrets/{name}" for name in ("fernet_key", "jwt_secret", "api_secret_key", "sql_alchemy_conn")]
+        targets += [
+            f"{home}/secrets/{name}" for name in ("fernet_key", "jwt_secret", "api_secret_key", "sql_alchemy_conn")
+        ]
         # The environment files the services read, as their units name them.
         for unit in sorted(glob.glob("/etc/systemd/system/airflow-*.service")):
             for line in Path(unit).read_text().splitlines():

@@ -35,7 +35,9 @@ def molecule_inventory(work: Path) -> Path:
     (inventory / "group_vars").mkdir(parents=True)
     for path in (ROOT / "molecule" / "site" / "inventory" / "group_vars").iterdir():
         (inventory / "group_vars" / path.name).write_text(path.read_text())
-    (inventory / "hosts.yml").write_text("all:\n  children:\n    db: {hosts: {db01: {}}}\n    airflow: {hosts: {air01: {}}}\n")
+    (inventory / "hosts.yml").write_text(
+        "all:\n  children:\n    db: {hosts: {db01: {}}}\n    airflow: {hosts: {air01: {}}}\n"
+    )
     return inventory
 
 

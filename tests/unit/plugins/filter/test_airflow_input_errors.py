@@ -90,7 +90,7 @@ CASES = {
         "remove it from airflow_config",
     ),
     "impersonation-without-user": (
-        {"config": {"core": {"default_impersonation": "nobody"}}},
+        {"dags_run_as_user": "", "config": {"core": {"default_impersonation": "nobody"}}},
         "core.default_impersonation",
         "set airflow_dags_run_as_user instead",
     ),
