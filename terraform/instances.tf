@@ -1,20 +1,15 @@
 # db01 (GPU flavor, private address only) and air01 (floating IP, the SSH jump host),
-# both booted from a Debian volume, with the addresses inventories/production uses.
+# both booted from a Debian volume, with the addresses inventories/production uses, each
+# with an SSH host key made here (host_keys.tf).
 
 locals {
   db_private_ip  = cidrhost(var.subnet_cidr, 10)
   air_private_ip = cidrhost(var.subnet_cidr, 20)
-  # Extra specs that betray a GPU: PCI passthrough aliases, vGPU resources.
-  gpu_extra_spec_pattern = "(?i)(gpu|pci_passthrough)"
 }
 
 data "openstack_images_image_v2" "debian" {
   name        = var.image_name
   most_recent = true
-}
-
-data "openstack_compute_flavor_v2" "db" {
-  name = var.db_flavor_name
 }
 
 resource "openstack_compute_keypair_v2" "deploy" {
@@ -52,6 +47,7 @@ resource "openstack_compute_instance_v2" "db" {
   key_pair          = openstack_compute_keypair_v2.deploy.name
   availability_zone = var.availability_zone
   metadata          = { role = "db", inventory_hostname = "db01" }
+  user_data         = local.host_key_user_data["db01"]
 
   block_device {
     uuid                  = data.openstack_images_image_v2.debian.id
@@ -60,7 +56,7 @@ resource "openstack_compute_instance_v2" "db" {
     volume_size           = var.db_volume_size
     volume_type           = var.volume_type
     boot_index            = 0
-    delete_on_termination = false # the database outlives the instance
+    delete_on_termination = true # system only: the database is on db_data (db_volume.tf)
   }
 
   network {
@@ -68,19 +64,14 @@ resource "openstack_compute_instance_v2" "db" {
   }
 
   lifecycle {
-    # A newer image must not rebuild the database host.
-    ignore_changes = [block_device]
-
-    precondition {
-      condition = !var.gpu_extra_spec_check || length([
-        for k, v in data.openstack_compute_flavor_v2.db.extra_specs : k
-        if length(regexall(local.gpu_extra_spec_pattern, "${k}=${v}")) > 0
-      ]) > 0
-      error_message = "Flavor ${var.db_flavor_name} shows no GPU in its extra specs (pci_passthrough/vgpu). Choose a GPU flavor, or set gpu_extra_spec_check = false if this cloud hides extra specs."
-    }
+    # A newer image must not rebuild the database host; any other change of the boot volume
+    # (its size) shows in the plan. PostgreSQL's data is on its own volume (db_volume.tf).
+    # Nor a change of user_data, which cloud-init reads at the first boot only (host_keys.tf).
+    ignore_changes = [block_device[0].uuid, user_data]
   }
 
-  depends_on = [openstack_networking_router_interface_v2.hosts]
+  # The flavour's GPU check (gpu.tf) passes before db01 is made.
+  depends_on = [openstack_networking_router_interface_v2.hosts, data.openstack_compute_flavor_v2.db]
 }
 
 resource "openstack_compute_instance_v2" "air" {
@@ -89,6 +80,7 @@ resource "openstack_compute_instance_v2" "air" {
   key_pair          = openstack_compute_keypair_v2.deploy.name
   availability_zone = var.availability_zone
   metadata          = { role = "airflow", inventory_hostname = "air01" }
+  user_data         = local.host_key_user_data["air01"]
 
   block_device {
     uuid                  = data.openstack_images_image_v2.debian.id
@@ -105,7 +97,7 @@ resource "openstack_compute_instance_v2" "air" {
   }
 
   lifecycle {
-    ignore_changes = [block_device]
+    ignore_changes = [block_device, user_data]
   }
 
   depends_on = [openstack_networking_router_interface_v2.hosts]

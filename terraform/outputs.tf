@@ -13,9 +13,19 @@ output "db01_private_ip" {
   value       = local.db_private_ip
 }
 
+output "db01_data_volume_id" {
+  description = "Volume of db01's PostgreSQL data; in the guest /dev/disk/by-id/virtio-<its first 20 characters>."
+  value       = openstack_blockstorage_volume_v3.db_data.id
+}
+
 output "inventory_path" {
   description = "The Ansible inventory written for site.yml."
   value       = local_file.inventory.filename
+}
+
+output "known_hosts" {
+  description = "The hosts' SSH host keys as known_hosts lines (also written beside the inventory): the pipeline's SSH_KNOWN_HOSTS."
+  value       = local.known_hosts
 }
 
 output "network_id" {

@@ -130,7 +130,7 @@ variable "gpu_flavor_patterns" {
   description = "Regular expressions (RE2) of the flavor names that carry a GPU; db01's flavor must match one."
   type        = list(string)
   default = [
-    "(?i)gpu",
+    "(?i)(^|[^a-z])gpu", # GPU, 1GPU, gpu.1x..., not nogpu
     "(?i)(tesla|a100|h100|h200|l40s|a40|a30|a10|v100|rtx)",
   ]
 
@@ -151,19 +151,30 @@ variable "db_flavor_name" {
 }
 
 variable "gpu_extra_spec_check" {
-  description = "Also require a GPU in the flavor's extra specs (pci_passthrough/vgpu) before creating db01. false where the cloud hides extra specs."
+  description = "Also require a GPU in the flavor's extra specs (a pci_passthrough:alias with a count, or resources:VGPU) before creating db01; false skips the flavor lookup, where the cloud hides extra specs."
   type        = bool
   default     = true
 }
 
 variable "db_volume_size" {
-  description = "Boot volume of db01 in GB; PostgreSQL's data directory lives on it."
+  description = "Boot volume of db01 in GB (system, packages, logs); PostgreSQL's data is on db_data_volume_size."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.db_volume_size >= 20
+    error_message = "db_volume_size must be at least 20 GB."
+  }
+}
+
+variable "db_data_volume_size" {
+  description = "db01's data volume in GB: PostgreSQL's data directory, kept when db01 is replaced (prevent_destroy)."
   type        = number
   default     = 200
 
   validation {
-    condition     = var.db_volume_size >= 50
-    error_message = "db_volume_size must be at least 50 GB."
+    condition     = var.db_data_volume_size >= 50
+    error_message = "db_data_volume_size must be at least 50 GB."
   }
 }
 

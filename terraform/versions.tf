@@ -12,5 +12,10 @@ terraform {
       source  = "hashicorp/local"
       version = ">= 2.5.0, < 3.0.0"
     }
+    # The hosts' SSH host keys (ED25519 needs 4.0).
+    tls = {
+      source  = "hashicorp/tls"
+      version = ">= 4.0.0, < 5.0.0"
+    }
   }
 }

@@ -13,7 +13,7 @@ resource "selectel_mks_cluster_v1" "airflow" {
   kube_version                      = coalesce(var.kube_version, data.selectel_mks_kube_versions_v1.available.latest_version)
   network_id                        = var.network_id
   subnet_id                         = var.subnet_id
-  zonal                             = !var.high_availability
+  cluster_type                      = var.high_availability ? "HIGH_AVAILABILITY" : "BASIC" # replaces the deprecated zonal (provider 7.8.0)
   enable_autorepair                 = true
   enable_patch_version_auto_upgrade = var.high_availability # must be false on a basic cluster
   maintenance_window_start          = "01:00:00"
@@ -36,6 +36,8 @@ resource "selectel_mks_nodegroup_v1" "general" {
   volume_type       = "${var.node_volume_kind}.${var.availability_zone}"
   keypair_name      = var.keypair_name
   labels            = { "datatech.example/pool" = "general" }
+  # Required by the provider (every 6.x to 8.x release); CPU nodes need no NVIDIA device plugin.
+  install_nvidia_device_plugin = false
 }
 
 resource "selectel_mks_nodegroup_v1" "gpu" {

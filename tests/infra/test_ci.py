@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 
 import yaml
 from conftest import KUBERNETES, ROOT
@@ -171,9 +174,20 @@ def test_upgrade_is_manual_and_atomic():
     assert body["rules"][-1]["when"] == "manual"
     assert body["script"] == ["bash kubernetes/scripts/upgrade.sh"]
     script = (KUBERNETES / "scripts" / "upgrade.sh").read_text()
-    assert "helm upgrade --install" in script and "--atomic" in script
+    assert "helm upgrade --install" in script and "--atomic" in script and "--rollback-on-failure" in script
     assert '--values "$here/airflow-values.yaml"' in script
     assert "render-secrets.sh" in script
+
+
+def test_no_manual_kubernetes_job_blocks_the_pipeline():
+    """A manual job is allow_failure: false unless it says otherwise, and then the pipeline
+    stays "blocked" (later stages wait) until someone presses play."""
+    for name, body in PIPELINE.items():
+        if name.startswith(".") or name in KEYWORDS:
+            continue
+        for rule in body.get("rules", []):
+            if rule.get("when") == "manual":
+                assert rule.get("allow_failure", body.get("allow_failure")) is True, name
 
 
 def test_dag_rollout_runs_on_merges_that_touch_dags():
@@ -183,3 +197,67 @@ def test_dag_rollout_runs_on_merges_that_touch_dags():
     script = (KUBERNETES / "scripts" / "dags-rollout.sh").read_text()
     for step in ("list-import-errors", "dags trigger", "list-runs"):
         assert step in script
+
+
+# --- SSH host keys --------------------------------------------------------------------------
+
+
+def test_ssh_known_hosts_is_documented_protected_and_environment_scoped():
+    comment = MAIN_TEXT[MAIN_TEXT.index("#   SSH_KNOWN_HOSTS") :].split("\n\n", 1)[0]
+    for word in ("PROTECTED", "ENVIRONMENT-SCOPED", "StrictHostKeyChecking=yes", "terraform output -raw known_hosts"):
+        assert word in comment, word
+    handbook = (ROOT / "docs" / "operators" / "pipeline.md").read_text()
+    paragraph = next(p for p in handbook.split("\n\n") if "SSH_KNOWN_HOSTS" in p and "protected" in p.lower())
+    assert "environment" in paragraph.lower()
+
+
+def test_no_job_turns_host_key_checking_off():
+    for path in (ROOT / ".gitlab-ci.yml", ROOT / "ci" / "kubernetes.gitlab-ci.yml"):
+        text = path.read_text()
+        off = r"StrictHostKeyChecking[= ](no|off|accept-new)|HOST_KEY_CHECKING\W+(false|0|no)"
+        assert not re.search(off, text, re.IGNORECASE), path
+        assert "UserKnownHostsFile=/dev/null" not in text
+
+
+def test_deploy_job_gives_ssh_only_the_known_hosts_of_its_variable(tmp_path):
+    """The deploy job's script, run by bash with a stand-in ansible-playbook that reports the
+    ssh arguments it got and the known hosts file they name."""
+    body = job("deploy:staging", MAIN)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    report = tmp_path / "report.json"
+    stand_in = bin_dir / "ansible-playbook"
+    stand_in.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, re, sys\n"
+        "args = os.environ['ANSIBLE_SSH_ARGS']\n"
+        "path = re.search(r'UserKnownHostsFile=(\\S+)', args).group(1)\n"
+        f"json.dump({{'args': args, 'path': path, 'known_hosts': open(path).read()}}, open({str(report)!r}, 'w'))\n"
+    )
+    stand_in.chmod(0o755)
+    known = "air01,198.51.100.7,10.20.0.20 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "ANSIBLE_INVENTORY": "inventories/cloud",
+        "VAULT_PASSWORD": "not-the-real-one",
+        "SSH_KNOWN_HOSTS": known.strip(),
+        "CI_ENVIRONMENT_NAME": "staging",
+        "DAGS_SOURCE": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        ["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(report.read_text())
+    assert seen["known_hosts"] == known
+    assert "-o StrictHostKeyChecking=yes" in seen["args"]
+    assert not os.path.exists(seen["path"]), "the file goes when the job ends"
+    # Without the variable the job stops before ansible-playbook, saying what to set.
+    del env["SSH_KNOWN_HOSTS"]
+    report.unlink()
+    result = subprocess.run(
+        ["bash", "-ec", "\n".join(body["script"])], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0 and "SSH_KNOWN_HOSTS" in result.stderr
+    assert not report.exists()

@@ -279,11 +279,11 @@ PASSWORD_FLAGS = ("-p", "--password")
 POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
-def render_chart(helm_bin, chart_tgz, home, *extra: str) -> list[dict]:
+def render_chart(helm_bin, chart_tgz, home, *extra: str, values=KUBERNETES / "airflow-values.yaml") -> list[dict]:
     known_hosts = home / "known_hosts"
     known_hosts.write_text("gitlab.datatech.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHN0YW5kLWlu\n")
     command = [helm_bin, "template", "airflow", str(chart_tgz), "--namespace", "airflow"]
-    command += ["--values", str(KUBERNETES / "airflow-values.yaml")]
+    command += ["--values", str(values)]
     command += ["--set-file", f"dags.gitSync.knownHosts={known_hosts}", *extra]
     # helm keeps its cache and settings under the test's folder, not in the caller's home.
     env = {"PATH": os.environ["PATH"], "HOME": str(home)}
@@ -424,6 +424,9 @@ def test_admin_password_reaches_the_user_job_from_the_secret_on_stdin(chart, tmp
     stub.write_text(
         "#!/usr/bin/env python3\n"
         "import getpass, json, sys\n"
+        "if sys.argv[1:3] == ['db', 'check-migrations']:\n"
+        "    open(sys.argv[0] + '.waited', 'w').write(' '.join(sys.argv[1:]))\n"
+        "    sys.exit(0)\n"
         "first, second = getpass.getpass('Password:'), getpass.getpass('Repeat for confirmation:')\n"
         "json.dump({'argv': sys.argv, 'passwords': [first, second]}, open(sys.argv[0] + '.json', 'w'))\n"
     )
@@ -443,6 +446,7 @@ def test_admin_password_reaches_the_user_job_from_the_secret_on_stdin(chart, tmp
     seen = json.loads((tmp_path / "airflow.json").read_text())
     assert seen["passwords"] == [password, password]
     assert seen["argv"][1:3] == ["users", "create"]
+    assert (tmp_path / "airflow.waited").read_text().startswith("db check-migrations"), "it waited for the schema"
     assert not any(password in word for word in seen["argv"])
     assert password not in result.stdout + result.stderr
 
@@ -507,3 +511,113 @@ def test_the_checks_catch_a_root_container_and_a_password_argument(helm_bin, cha
         test_no_password_on_any_command_line(docs)
     with pytest.raises(AssertionError, match="runs as root"):
         test_every_container_runs_as_non_root(docs)
+
+
+# --- the pods can do their work: DAGs, the git-sync key, resources --------------------------
+
+AIRFLOW_DAGS = "/opt/airflow/dags"
+GIT_SYNC_KEY_VOLUME = "git-sync-ssh-key"
+# Who gets the DAG files, as kubernetes/README.md says: a git-sync sidecar (and an init container
+# for the first checkout) in the DAG processor and the triggerer, an init container in every task
+# pod. The scheduler of Airflow 3 reads the serialized DAGs from the database: the chart mounts
+# none there when the DAG processor runs on its own.
+DAG_CARRIERS = {
+    "Deployment/airflow-dag-processor": ("dag-processor", {"git-sync-init"}, {"git-sync"}),
+    "Deployment/airflow-triggerer": ("triggerer", {"git-sync-init"}, {"git-sync"}),
+    "ConfigMap/airflow-config/pod_template_file.yaml": ("base", {"git-sync-init"}, set()),
+}
+
+
+def env_of(container: dict) -> dict[str, str]:
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def can_read(spec: dict, container: dict, volume: dict) -> bool:
+    """Whether the container's process may read the files of a Secret volume, as the kubelet
+    lays them out: owner root, group the pod's fsGroup (root when there is none), mode the
+    volume's defaultMode (0644 when unset). The process: its uid (container, else pod
+    runAsUser) and the groups Kubernetes gives it (runAsGroup, supplementalGroups, fsGroup);
+    the image's own group is not counted (the pod does not say it)."""
+    pod, own = spec.get("securityContext") or {}, container.get("securityContext") or {}
+    uid = own.get("runAsUser", pod.get("runAsUser"))
+    groups = set(pod.get("supplementalGroups", []))
+    for group in (own.get("runAsGroup", pod.get("runAsGroup")), pod.get("fsGroup")):
+        if group is not None:
+            groups.add(group)
+    mode = volume["secret"].get("defaultMode", 0o644)
+    file_group = pod.get("fsGroup", 0)
+    if uid is None:
+        return False  # the image's user: unknown here
+    return bool((uid == 0 and mode & 0o400) or (file_group in groups and mode & 0o040) or mode & 0o004)
+
+
+def test_every_container_that_mounts_the_git_sync_key_can_read_it(chart):
+    mounting = 0
+    for pod, spec in pod_specs(chart).items():
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for container in containers(spec):
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] == GIT_SYNC_KEY_VOLUME:
+                    mounting += 1
+                    volume = volumes[GIT_SYNC_KEY_VOLUME]
+                    assert can_read(spec, container, volume), (
+                        f"{pod}/{container['name']} cannot read its SSH key (mode {volume['secret'].get('defaultMode'):o},"
+                        f" pod securityContext {spec.get('securityContext')})"
+                    )
+    assert mounting >= 5, "git-sync and git-sync-init in the DAG processor and triggerer, git-sync-init in task pods"
+
+
+def test_the_key_check_catches_a_pod_context_without_fs_group(helm_bin, chart_tgz, tmp_path):
+    """The values as they were (runAsNonRoot and seccomp only: the chart's runAsUser and fsGroup
+    gone): git-sync (uid 65533) cannot read the key (0440, root:root)."""
+    broken = copy.deepcopy(VALUES)
+    del broken["securityContexts"]["pod"]["runAsUser"], broken["securityContexts"]["pod"]["fsGroup"]
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+    docs = render_chart(helm_bin, chart_tgz, tmp_path, values=tmp_path / "broken.yaml")
+    with pytest.raises(AssertionError, match=r"git-sync.* cannot read its SSH key"):
+        test_every_container_that_mounts_the_git_sync_key_can_read_it(docs)
+
+
+def test_the_pod_context_keeps_the_charts_user_and_group(chart_reference):
+    """Our pod context replaces the chart's (runAsUser: uid, fsGroup: gid): both stay in it."""
+    defaults = load_yaml(chart_reference / "values.yaml")
+    pod = VALUES["securityContexts"]["pod"]
+    assert pod["runAsUser"] == defaults["uid"] == 50000
+    assert pod["fsGroup"] == defaults["gid"] == 0
+
+
+def test_dags_reach_the_components_that_parse_or_run_them(chart):
+    specs = pod_specs(chart)
+    git_sync = VALUES["dags"]["gitSync"]
+    config = of_kind(chart, "ConfigMap")["airflow-config"]["data"]["airflow.cfg"]
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(config)
+    for pod, (main, init_names, sidecar_names) in DAG_CARRIERS.items():
+        spec = specs[pod]
+        (airflow,) = [c for c in spec["containers"] if c["name"] == main]
+        (volume,) = [m["name"] for m in airflow["volumeMounts"] if m["mountPath"] == AIRFLOW_DAGS]
+        inits = {c["name"]: c for c in spec.get("initContainers", [])}
+        sidecars = {c["name"]: c for c in spec["containers"]}
+        assert init_names <= set(inits), f"{pod}: {sorted(inits)}"
+        assert sidecar_names <= set(sidecars), f"{pod}: {sorted(sidecars)}"
+        for name in init_names | sidecar_names:
+            syncer = inits.get(name) or sidecars[name]
+            env = env_of(syncer)
+            (root,) = [m["mountPath"] for m in syncer["volumeMounts"] if m["name"] == volume]
+            assert env["GITSYNC_ROOT"] == root, f"{pod}/{name} writes where {main} reads"
+            assert env["GITSYNC_REPO"] == git_sync["repo"] and env["GITSYNC_REF"] == git_sync["ref"]
+            link = env["GITSYNC_LINK"]
+        assert parser.get("core", "dags_folder") == f"{AIRFLOW_DAGS}/{link}/{git_sync['subPath']}"
+    scheduler = specs["Deployment/airflow-scheduler"]
+    assert not [c for c in containers(scheduler) if c["name"].startswith("git-sync")], (
+        "Airflow 3's scheduler reads serialized DAGs; kubernetes/README.md says so"
+    )
+
+
+def test_every_rendered_container_has_requests_and_limits(chart):
+    """Every container of every pod, the chart's sidecars included (a container without
+    requests is scheduled as if it needed nothing; the LimitRange is only a fallback)."""
+    for where, _pod, container in every_container(chart):
+        resources = container.get("resources") or {}
+        assert {"cpu", "memory"} <= set(resources.get("requests", {})), f"{where}: requests"
+        assert "memory" in resources.get("limits", {}), f"{where}: memory limit"

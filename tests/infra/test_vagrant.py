@@ -65,3 +65,13 @@ def test_vagrant_inventory_has_the_groups_of_every_other_inventory():
     children = hosts["all"]["children"]
     assert set(children["db"]["hosts"]) == {"db01"}
     assert set(children["airflow"]["hosts"]) == {"air01"}
+
+
+def test_provisioner_leaves_host_key_checking_on(configured):
+    """Vagrant's default (false) exports ANSIBLE_HOST_KEY_CHECKING=false and sends ssh's known
+    hosts to /dev/null; inventories/vagrant keeps each VM's key in its own file instead."""
+    (provision,) = machines(configured)["air01"]["provision"]
+    assert provision["config"]["host_key_checking"] is True
+    args = yaml.safe_load((ROOT / "inventories" / "vagrant" / "hosts.yml").read_text())["all"]["vars"]
+    assert "StrictHostKeyChecking=accept-new" in args["ansible_ssh_common_args"]
+    assert "UserKnownHostsFile={{ vagrant_machine_dir }}/known_hosts" in args["ansible_ssh_common_args"]
