@@ -51,6 +51,15 @@ _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def create_schema_sql(schema: str) -> str:
+    """CREATE SCHEMA only where it is missing: CREATE SCHEMA IF NOT EXISTS needs the right to
+    create schemas in the database even when the schema exists, and the DAGs' user has rights
+    on the schemas the platform made (staging, ml), not on the database."""
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"{schema!r}: expected a plain schema name")
+    return f"DO $$BEGIN IF to_regnamespace('{schema}') IS NULL THEN CREATE SCHEMA {schema}; END IF; END$$"
+
+
 def variables(defaults: dict[str, str]) -> dict[str, str]:
     """Templates that Airflow renders when a task runs: each variable's value, or its default."""
     return {key: f"{{{{ var.value.get('{key}', '{default}') }}}}" for key, default in defaults.items()}
@@ -207,7 +216,7 @@ def mlops_ingest_customers():
         )
         schemas = sorted({name.split(".")[0] for name in (customers, events, staged_customers)})
         PostgresHook(postgres_conn_id=settings["mlops_conn_id"]).run(
-            [f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in schemas]
+            [create_schema_sql(schema) for schema in schemas]
             + [
                 f"CREATE TABLE IF NOT EXISTS {staged_customers} (batch_id text NOT NULL, {customer_columns})",
                 f"CREATE TABLE IF NOT EXISTS {staged_events} (batch_id text NOT NULL, {event_columns})",

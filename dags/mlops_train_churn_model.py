@@ -62,6 +62,16 @@ FEATURES = (
 MIN_ROWS = 50
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def create_schema_sql(schema: str) -> str:
+    """CREATE SCHEMA only where it is missing: CREATE SCHEMA IF NOT EXISTS needs the right to
+    create schemas in the database even when the schema exists, and the DAGs' user has rights
+    on the schemas the platform made (staging, ml), not on the database."""
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"{schema!r}: expected a plain schema name")
+    return f"DO $$BEGIN IF to_regnamespace('{schema}') IS NULL THEN CREATE SCHEMA {schema}; END IF; END$$"
 
 
 def variables(defaults: dict[str, str]) -> dict[str, str]:
@@ -243,7 +253,7 @@ def mlops_train_churn_model():
         hook = PostgresHook(postgres_conn_id=settings["mlops_conn_id"])
         hook.run(
             [
-                f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}",
+                create_schema_sql(table.split(".")[0]),
                 (
                     f"CREATE TABLE IF NOT EXISTS {table} (run_id text NOT NULL, dag_id text NOT NULL, model text NOT NULL, "
                     "metric text NOT NULL, value double precision NOT NULL, model_path text NOT NULL, "
@@ -273,7 +283,7 @@ def mlops_train_churn_model():
         hook = PostgresHook(postgres_conn_id=settings["mlops_conn_id"])
         hook.run(
             [
-                f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}",
+                create_schema_sql(table.split(".")[0]),
                 (
                     f"CREATE TABLE IF NOT EXISTS {table} (run_id text NOT NULL, customer_id text NOT NULL, "
                     "churn_probability double precision NOT NULL, predicted_churn boolean NOT NULL, "

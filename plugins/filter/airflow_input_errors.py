@@ -57,6 +57,8 @@ from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import
 VERSION = re.compile(r"^3\.[0-9]+\.[0-9]+$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 SECTION = re.compile(r"^[a-z_.]+$")
+# A system user name useradd takes on Debian and Ubuntu (and sudoers without quoting).
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 FERNET_KEY_BYTES = 32
 # A DNS name: labels of letters, digits, '-' (and '_', which container and internal DNS
 # names use), separated by dots, at most 253 characters.
@@ -128,6 +130,7 @@ TYPES = {
     "version": str,
     "user": str,
     "group": str,
+    "dags_run_as_user": str,
     "db_host": str,
     "db_port": int,
     "db_password": str,
@@ -213,6 +216,37 @@ def _account_errors(cfg):
         errors.append(
             f"airflow_group: {group!r} is a privileged group or a group id; its members can become root "
             "or read the host's secrets: use a group of its own such as airflow."
+        )
+    return errors
+
+
+def _dags_user_errors(cfg):
+    """airflow_dags_run_as_user: a user of its own, never Airflow's or root (the tasks would keep their rights)."""
+    name = cfg.get("dags_run_as_user") or ""
+    core = (cfg.get("config") or {}).get("core")
+    core = core if isinstance(core, dict) else {}  # any other shape: _content_errors names it
+    errors = []
+    if not name:
+        impersonation = core.get("default_impersonation")
+        if impersonation:
+            errors.append(
+                f"airflow_config: core.default_impersonation {impersonation!r} is set without the user and sudo rule "
+                "the role makes for it; remove it and set airflow_dags_run_as_user instead."
+            )
+        return errors
+    if not USER_NAME.fullmatch(name):
+        errors.append(
+            f"airflow_dags_run_as_user: {name[:40]!r} is not a user name; use lower-case letters, digits, '_' and '-', "
+            "starting with a letter or '_', at most 32 characters (e.g. airflow-dags)."
+        )
+    elif name in ROOT_ACCOUNTS or name in (cfg.get("user", "airflow"), cfg.get("group", "airflow")):
+        errors.append(
+            f"airflow_dags_run_as_user: {name!r} is root or Airflow's own user or group; tasks would keep the rights "
+            "to read airflow.cfg and the secrets: name a user of their own such as airflow-dags."
+        )
+    if "default_impersonation" in core:
+        errors.append(
+            "airflow_config: core.default_impersonation would override airflow_dags_run_as_user; remove it from airflow_config."
         )
     return errors
 
@@ -352,6 +386,7 @@ def _content_errors(cfg):
 CHECKS = (
     _version_errors,
     _account_errors,
+    _dags_user_errors,
     _database_errors,
     _fernet_key_errors,
     _port_errors,

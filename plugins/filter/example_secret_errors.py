@@ -58,6 +58,8 @@ EXAMPLES_SHA256 = {
     "6694d83c80a04eb595d508a7b0adf6a2f99ddc445dd08bb5ca585bda993e52c7": "the cloud inventory's vault.yml.example",
     "2dc5b47d98ef7a0df78d6fbd320c161c617b8a51a66ed6cba28fe0db5600a4cc": "the cloud inventory's vault.yml.example",
     "dd04311dd5855227b81c959bee6b6d2b7269575c100fe96e3fdab0e1b7f60d1a": "the cloud inventory's vault.yml.example",
+    "38ee07bfc3f544be4214db467adf4a15f5c2a8b603ef1d69ec5f07a434882aa8": "the production example vault",
+    "c57d036e1d872ce969684417f18bd5f7582d717620ec186e8766499582ee5842": "the cloud inventory's vault.yml.example",
 }
 
 

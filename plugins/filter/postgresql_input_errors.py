@@ -130,7 +130,13 @@ TYPES = {
     "settings": dict,
     "users": [{"name": str, "password": str, "login": bool, "member_of": [str]}],
     "databases": [
-        {"name": str, "owner": str, "schemas": [{"name": str, "owner": str}], "extensions": [str]},
+        {
+            "name": str,
+            "owner": str,
+            "public_connect": bool,
+            "schemas": [{"name": str, "owner": str}],
+            "extensions": [str],
+        },
     ],
     "hba_entries": [
         {"type": str, "database": str, "user": str, "address": str, "method": str, "options": str},

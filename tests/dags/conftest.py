@@ -74,7 +74,7 @@ def airflow_db():
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL cluster for the session: database mlfeatures owned by user mlops, password login."""
+    """A PostgreSQL cluster for the session: database mlfeatures as on db01, the DAGs' user mlops."""
     bindir = _pg_bin()
     workdir = Path(tempfile.mkdtemp(prefix="datatech-dag-tests-pg-"))
     # initdb refuses to run as root: the cluster then belongs to the postgres user.
@@ -97,11 +97,17 @@ def postgres():
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "server.log"), "-o", options, "-w", "start")
     try:
         psql = [str(bindir / "psql"), "-h", str(workdir), "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
+        # As the postgresql role makes it on db01 from the inventories: mlfeatures owned by mldata
+        # (no login), closed to PUBLIC, with schemas staging and ml; the DAGs' user mlops may
+        # connect and create its tables in those schemas, nothing more.
+        run(*psql, "-c", "CREATE ROLE mldata NOLOGIN")
         run(*psql, "-c", f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'")
-        run(*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
-        # As the postgresql role makes it on db01 (inventories: mlfeatures with schemas staging and ml).
+        run(*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER mldata")
+        run(*psql, "-c", f"REVOKE CONNECT, TEMPORARY ON DATABASE {DB_NAME} FROM PUBLIC")
+        run(*psql, "-c", f"GRANT CONNECT ON DATABASE {DB_NAME} TO {DB_USER}")
         for schema in ("staging", "ml"):
-            run(*psql, "-d", DB_NAME, "-c", f"CREATE SCHEMA {schema} AUTHORIZATION {DB_USER}")
+            run(*psql, "-d", DB_NAME, "-c", f"CREATE SCHEMA {schema} AUTHORIZATION mldata")
+            run(*psql, "-d", DB_NAME, "-c", f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {DB_USER}")
         conn = {
             "conn_type": "postgres",
             "host": "127.0.0.1",

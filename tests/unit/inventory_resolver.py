@@ -14,6 +14,15 @@ BIN = Path(sys.executable).parent
 EXAMPLE_VAULT_PASSWORD = "datatech-example-vault"  # the production example's, documented there
 
 PLAY = """
+# Facts site.yml gathers, where a test gives them (-e resolver_facts=...): inventories that
+# compute pg_hba from the Airflow hosts' default_ipv4 need them.
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.set_fact:
+        default_ipv4: "{{ resolver_facts[inventory_hostname].default_ipv4 }}"
+        cacheable: true
+      when: inventory_hostname in resolver_facts | default({})
 - hosts: all
   gather_facts: false
   tasks:
@@ -24,6 +33,12 @@ PLAY = """
           airflow_db_host: "{{ airflow_db_host | default(None) }}"
           airflow_db_password: "{{ airflow_db_password | default(None) }}"
           mlops_db_host: "{{ (airflow_connections | default([{}]))[0].host | default(None) }}"
+          mlops_db_login: "{{ (airflow_connections | default([{}]))[0].login | default(None) }}"
+          mlops_db_password: "{{ (airflow_connections | default([{}]))[0].password | default(None) }}"
+          dags_run_as_user: "{{ airflow_dags_run_as_user | default(None) }}"
+          users: "{{ postgresql_users | default(None) }}"
+          databases: "{{ postgresql_databases | default(None) }}"
+          privileges: "{{ postgresql_privileges | default(None) }}"
 """
 
 
@@ -45,7 +60,7 @@ def resolve(inventory: Path, work: Path, *extra: str) -> dict[str, dict]:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    hosts = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]
+    hosts = json.loads(result.stdout)["plays"][-1]["tasks"][0]["hosts"]
     return {host: outcome["msg"] for host, outcome in hosts.items()}
 
 

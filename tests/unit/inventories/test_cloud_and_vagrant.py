@@ -52,7 +52,12 @@ def test_cloud_hosts_resolve(cloud):
 
 
 def test_cloud_pg_hba_admits_air01_and_the_kubernetes_subnet(cloud):
-    assert [entry["address"] for entry in cloud["db01"]["hba"]] == ["10.20.0.20/32", "10.20.1.0/24"]
+    assert [(entry["address"], entry["user"], entry["database"]) for entry in cloud["db01"]["hba"]] == [
+        ("10.20.0.20/32", "airflow", "airflow"),
+        ("10.20.0.20/32", "mlops", "mlfeatures"),
+        ("10.20.1.0/24", "airflow", "airflow"),
+        ("10.20.1.0/24", "mlops", "mlfeatures"),
+    ]
     assert {entry["type"] for entry in cloud["db01"]["hba"]} == {"hostssl"}
 
 
@@ -64,13 +69,13 @@ def test_cloud_airflow_reaches_db01_privately(cloud):
 def test_cloud_without_kubernetes_admits_air01_only(tmp_path):
     inventory = cloud_inventory(tmp_path, {**TERRAFORM_VALUES, "kubernetes_cidr": ""})
     resolved = resolve(inventory, tmp_path)
-    assert [entry["address"] for entry in resolved["db01"]["hba"]] == ["10.20.0.20/32"]
+    assert {entry["address"] for entry in resolved["db01"]["hba"]} == {"10.20.0.20/32"}
 
 
 def test_vagrant_inventory_resolves(tmp_path):
     resolved = resolve(ROOT / "inventories" / "vagrant", tmp_path, "-e", f"vagrant_secrets_dir={tmp_path}/secrets")
     assert set(resolved) == {"db01", "air01"}
-    assert [entry["address"] for entry in resolved["db01"]["hba"]] == ["192.168.56.20/32"]
+    assert {entry["address"] for entry in resolved["db01"]["hba"]} == {"192.168.56.20/32"}
     assert resolved["air01"]["airflow_db_host"] == "192.168.56.10"
     assert resolved["air01"]["airflow_db_password"] == resolved["db01"]["db_password"]
     assert len(resolved["db01"]["db_password"]) == 32

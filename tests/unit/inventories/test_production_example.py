@@ -24,8 +24,12 @@ def test_both_hosts_resolve(resolved):
 
 
 def test_pg_hba_is_computed_from_the_airflow_group(resolved):
-    addresses = [entry["address"] for entry in resolved["db01"]["hba"]]
-    assert addresses == ["10.20.0.20/32", "10.20.0.0/24"]
+    entries = [(entry["address"], entry["user"], entry["database"]) for entry in resolved["db01"]["hba"]]
+    assert entries == [
+        ("10.20.0.20/32", "airflow", "airflow"),
+        ("10.20.0.20/32", "mlops", "mlfeatures"),
+        ("10.20.0.0/24", "analyst", "mlfeatures"),
+    ]
     assert resolved["air01"]["airflow_db_host"] == "10.20.0.10"
 
 

@@ -18,6 +18,7 @@ GOOD = {
     "version": "3.1.3",
     "user": "airflow",
     "group": "airflow",
+    "dags_run_as_user": "airflow-dags",
     "db_host": "db01",
     "db_port": 5432,
     "db_password": "secret",
@@ -79,6 +80,20 @@ CASES = {
         "one entry",
     ),
     "config-not-dict": ({"config": {"core": "x"}}, "airflow_config", "section name holding a dict"),
+    # --- the DAG tasks' user ----------------------------------------------------------------
+    "dags-user-airflow": ({"dags_run_as_user": "airflow"}, "airflow_dags_run_as_user: 'airflow'", "airflow-dags"),
+    "dags-user-root": ({"dags_run_as_user": "root"}, "airflow_dags_run_as_user: 'root'", "a user of their own"),
+    "dags-user-bad-name": ({"dags_run_as_user": "Dag User"}, "airflow_dags_run_as_user", "lower-case letters"),
+    "dags-user-and-config": (
+        {"dags_run_as_user": "airflow-dags", "config": {"core": {"default_impersonation": "x"}}},
+        "core.default_impersonation",
+        "remove it from airflow_config",
+    ),
+    "impersonation-without-user": (
+        {"dags_run_as_user": "", "config": {"core": {"default_impersonation": "nobody"}}},
+        "core.default_impersonation",
+        "set airflow_dags_run_as_user instead",
+    ),
     # --- system folders -------------------------------------------------------------------
     "home-root": ({"home": "/"}, "airflow_home: '/' is shared by the whole system", "'/opt/airflow'"),
     "home-etc": ({"home": "/etc"}, "airflow_home: '/etc' is in /etc, which belongs to the system", "/opt/airflow"),
