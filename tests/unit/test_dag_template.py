@@ -16,7 +16,7 @@ LOGICAL_DATE_ONLY = re.compile(r"""context\[["'](ds|ds_nodash|ts|ts_nodash|logic
 
 
 def template() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
+    blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.DOTALL)
     assert len(blocks) == 1, f"{PAGE}: expected one python block (the template), found {len(blocks)}"
     return blocks[0]
 
