@@ -54,7 +54,6 @@ def test_example_dag_without_logical_date(bag, dag_id):
 
 
 def test_template_without_logical_date_and_with_one(template_dag, sql):
-    sql("CREATE SCHEMA IF NOT EXISTS staging")
     sql("CREATE TABLE IF NOT EXISTS staging.events (customer_id bigint, amount numeric, event_time timestamptz)")
     sql("INSERT INTO staging.events VALUES (1, 2.5, '2026-03-04 10:00+00'), (1, 1.5, '2026-03-04 11:00+00')")
     run = template_dag.test(logical_date=None)
