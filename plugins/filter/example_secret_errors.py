@@ -60,6 +60,9 @@ EXAMPLES_SHA256 = {
     "dd04311dd5855227b81c959bee6b6d2b7269575c100fe96e3fdab0e1b7f60d1a": "the cloud inventory's vault.yml.example",
     "38ee07bfc3f544be4214db467adf4a15f5c2a8b603ef1d69ec5f07a434882aa8": "the production example vault",
     "c57d036e1d872ce969684417f18bd5f7582d717620ec186e8766499582ee5842": "the cloud inventory's vault.yml.example",
+    "3d9e6b929de2488a89b8e7f8281f61da8525edd51feb08dea40081e4e82421fd": "the cloud inventory's vault.yml.example",
+    "917ba562c37bb7f5970cdbd2f58657e4872f0842be2f85138a4c0045add531c2": "the cloud inventory's vault.yml.example",
+    "d96d3def8682ad443721baf5edc5675285ed20a83b22d844f9addf9bfa157576": "the cloud inventory's vault.yml.example",
 }
 
 

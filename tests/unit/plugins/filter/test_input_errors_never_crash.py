@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 import itertools
+import types
 
 import pytest
 import test_airflow_input_errors as airflow
+import test_postgresql_backup_errors as backup
 import test_postgresql_input_errors as postgresql
 from ansible.errors import AnsibleFilterError
 from plugin_loader import load_plugin
@@ -47,7 +49,11 @@ def _cases(module):
             yield module, path, value
 
 
-CASES = [*_cases(postgresql), *_cases(airflow)]
+# The backup checks by repository type: the S3 ones run only for an S3 repository.
+backup_s3 = types.SimpleNamespace(
+    __name__="test_backup_s3", plugin=backup.plugin, GOOD=backup.GOOD_S3, check=backup.check
+)
+CASES = [*_cases(postgresql), *_cases(airflow), *_cases(backup), *_cases(backup_s3)]
 
 
 @pytest.mark.parametrize(
