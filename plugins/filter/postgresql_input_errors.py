@@ -92,6 +92,8 @@ OWNED_SETTINGS = {
     "external_pid_file": "remove it: pg_ctlcluster and the service find the server by the cluster's own",
     "unix_socket_directories": "remove it: the role connects through the cluster's socket in /var/run/postgresql",
     "pg_strom.cuda_toolkit_basedir": "set postgresql_gpu_cuda_version instead",
+    "primary_conninfo": "set postgresql_replication_primary instead (the role writes it with a password file)",
+    "primary_slot_name": "set postgresql_replication_slot instead",
 }
 # Prefixes of custom settings (prefix.name) accepted beside the preloaded libraries: the
 # server's own modules that define settings when loaded on demand (auto_explain and
