@@ -108,7 +108,12 @@ def _primary_errors(cfg):
         ]
     errors = []
     upstream = plan.get("primary") or ""
-    if upstream:
+    if upstream == primary:
+        errors.append(
+            f"{PREFIX}primary: {primary!r} names itself as its own primary, so it is no primary to replicate from; "
+            f"fix {PREFIX}primary of {primary!r} first (empty makes it a primary)."
+        )
+    elif upstream:
         errors.append(
             f"{PREFIX}primary: {primary!r} is itself a replica of {upstream!r}; cascading replication is not "
             f"supported. Name {upstream!r} as this host's primary"

@@ -76,6 +76,11 @@ def test_a_chain_is_refused():
     assert "'db01' is itself a replica of 'db00'; cascading replication is not supported" in message
 
 
+def test_a_primary_naming_itself():
+    (message,) = errors(primary_plan={"version": "15", "primary": "db01"})
+    assert "'db01' names itself as its own primary" in message
+
+
 def test_a_circle_is_refused():
     (message,) = errors(primary_plan={"version": "15", "primary": "db02"})
     assert "circular" in message
