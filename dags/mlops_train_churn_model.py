@@ -15,6 +15,12 @@ the model in ``<mlops_model_dir>/<dag_id>/<run_id>/`` (model.joblib, metrics.jso
 features it was trained on). Metrics and every customer's churn probability go back to db01,
 keyed by the run id.
 
+The features can be read from a read replica of db01 (``mlops_features_conn_id``, a
+connection to it; empty: ``mlops_conn_id``): the heavy query then leaves db01 alone. Before
+it reads, the task waits until the replica has replayed everything db01 had written when the
+task started (at most ``mlops_replica_wait_seconds``), so a batch that was just ingested on
+db01 is in the features.
+
 Files pass between tasks on air01's disk: right for the LocalExecutor on one host; with
 workers on several hosts, point ``mlops_model_dir`` at shared storage.
 """
@@ -39,6 +45,8 @@ CUSTOMER_EVENTS = Asset("mlops_customer_events")
 # Airflow variable -> default ("" for mlops_model_dir means $AIRFLOW_HOME/models).
 SETTINGS = {
     "mlops_conn_id": "mlops_db",
+    "mlops_features_conn_id": "",
+    "mlops_replica_wait_seconds": "60",
     "mlops_customers_table": "ml.customers",
     "mlops_events_table": "ml.customer_events",
     "mlops_metrics_table": "ml.model_metrics",
@@ -98,6 +106,34 @@ def run_folder(model_dir: str, dag_id: str, run_id: str) -> Path:
     from pathlib import Path
 
     return Path(model_dir) / dag_id / _NOT_IN_FILE_NAMES.sub("_", run_id)
+
+
+def primary_lsn_sql() -> str:
+    """Where db01's WAL is now: what a replica must have replayed to see every commit so far."""
+    return "SELECT pg_current_wal_lsn()::text"
+
+
+def replica_caught_up_sql() -> str:
+    """On a replica: whether it has replayed up to an LSN (a parameter); true on a primary."""
+    return "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn"
+
+
+def wait_for_replica(primary, replica, timeout: float, sleep=None, clock=None) -> float:
+    """Wait until the replica has replayed the primary's current WAL position; return the
+    seconds it took. ``primary`` and ``replica`` are hooks (get_first); raises TimeoutError."""
+    import time
+
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
+    lsn = primary.get_first(primary_lsn_sql())[0]
+    start = clock()
+    while not replica.get_first(replica_caught_up_sql(), parameters=(lsn,))[0]:
+        if clock() - start >= timeout:
+            raise TimeoutError(
+                f"the replica has not replayed the primary's WAL up to {lsn} after {timeout:g} s "
+                "(mlops_replica_wait_seconds): it is lagging or not streaming; see playbooks/postgresql_replication_check.yml"
+            )
+        sleep(0.2)
+    return clock() - start
 
 
 def feature_sql(customers: str, events: str) -> str:
@@ -220,7 +256,16 @@ def mlops_train_churn_model():
 
         customers = table_name(settings["mlops_customers_table"], "mlops_customers_table")
         events = table_name(settings["mlops_events_table"], "mlops_events_table")
-        rows = PostgresHook(postgres_conn_id=settings["mlops_conn_id"]).get_records(feature_sql(customers, events))
+        conn_id = settings["mlops_features_conn_id"] or settings["mlops_conn_id"]
+        features = PostgresHook(postgres_conn_id=conn_id)
+        if conn_id != settings["mlops_conn_id"]:
+            waited = wait_for_replica(
+                PostgresHook(postgres_conn_id=settings["mlops_conn_id"]),
+                features,
+                float(settings["mlops_replica_wait_seconds"]),
+            )
+            print(f"features from {conn_id}, caught up with {settings['mlops_conn_id']} after {waited:.2f} s")
+        rows = features.get_records(feature_sql(customers, events))
         folder = run_folder(model_dir(settings["mlops_model_dir"]), DAG_ID, run_id)
         count = save_features(rows, folder / "features.npz")
         print(f"{count} customers, {len(FEATURES)} features -> {folder / 'features.npz'}")

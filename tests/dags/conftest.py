@@ -43,6 +43,8 @@ sys.path.insert(0, str(DAGS))
 DB_USER = "mlops"
 DB_PASSWORD = "dag-tests-password"
 DB_NAME = "mlfeatures"
+# What the replica fixture needs to know of the session's server (set by the postgres fixture).
+_SERVER: dict = {}
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -117,6 +119,7 @@ def postgres():
             "schema": DB_NAME,
         }
         os.environ["AIRFLOW_CONN_MLOPS_DB"] = json.dumps(conn)
+        _SERVER.update(bindir=bindir, workdir=workdir, port=port, run=run, as_owner=as_owner)
         yield conn
     finally:
         subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], check=False)
@@ -140,3 +143,23 @@ def sql(postgres):
             return cursor.fetchall() if cursor.description else []
 
     return query
+
+
+@pytest.fixture(scope="session")
+def replica(postgres):
+    """A streaming replica of the session's server (pg_basebackup, as the postgresql role makes
+    one), for the DAGs that read their features from a replica: its connection, and a psql
+    command line that runs as its superuser."""
+    bindir, workdir, port, run = (_SERVER[key] for key in ("bindir", "workdir", "port", "run"))
+    data, replica_port = workdir / "replica", _free_port()
+    run(str(bindir / "pg_basebackup"), "-h", str(workdir), "-p", str(port), "-U", "postgres", "-D", str(data), "-R")
+    options = f"-p {replica_port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=on"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "replica.log"), "-o", options, "-w", "start")
+    try:
+        yield {
+            "conn": {**postgres, "port": replica_port},
+            "psql": [str(bindir / "psql"), "-h", str(workdir), "-p", str(replica_port), "-U", "postgres", "-XAt"],
+        }
+    finally:
+        stop = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+        subprocess.run([*_SERVER["as_owner"], *stop], check=False)

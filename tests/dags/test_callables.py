@@ -131,3 +131,39 @@ def test_model_dir_defaults_under_airflow_home(monkeypatch):
     monkeypatch.setenv("AIRFLOW_HOME", "/opt/airflow")
     assert train.model_dir("") == "/opt/airflow/models"
     assert train.model_dir("/srv/models") == "/srv/models"
+
+
+class _Hook:
+    """A hook whose get_first answers from a list, recording the queries."""
+
+    def __init__(self, answers):
+        self.answers, self.queries = list(answers), []
+
+    def get_first(self, sql, parameters=None):
+        self.queries.append((sql, parameters))
+        return (self.answers.pop(0),)
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_wait_for_replica_polls_until_the_primary_lsn_is_replayed():
+    primary, replica, clock = _Hook(["0/3000060"]), _Hook([False, False, True]), _Clock()
+    waited = train.wait_for_replica(primary, replica, 5, sleep=clock.sleep, clock=clock)
+    assert waited == pytest.approx(0.4)
+    assert primary.queries == [(train.primary_lsn_sql(), None)]
+    assert replica.queries == [(train.replica_caught_up_sql(), ("0/3000060",))] * 3
+
+
+def test_wait_for_replica_gives_up_naming_the_setting():
+    primary, replica, clock = _Hook(["0/3000060"]), _Hook([False] * 100), _Clock()
+    with pytest.raises(TimeoutError, match=r"0/3000060 after 1 s \(mlops_replica_wait_seconds\)"):
+        train.wait_for_replica(primary, replica, 1, sleep=clock.sleep, clock=clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import joblib
@@ -32,13 +33,24 @@ def test_example_feature_stats(dags, sql):
     assert sql("SELECT rows FROM staging.feature_summary WHERE run_id = %s", run.run_id) == [(10000,)]
 
 
-def test_ingest_then_train(dags, sql):
+def test_ingest_then_train(dags, sql, replica, monkeypatch):
+    # The features come from a streaming replica of the server, as the inventories can set it.
+    monkeypatch.setenv("AIRFLOW_CONN_MLOPS_FEATURES_RO", json.dumps(replica["conn"]))
+    monkeypatch.setenv("AIRFLOW_VAR_MLOPS_FEATURES_CONN_ID", "mlops_features_ro")
+    monkeypatch.setenv("AIRFLOW_VAR_MLOPS_REPLICA_WAIT_SECONDS", "3")
     ingest = dags["mlops_ingest_customers"].test()
     assert ingest.state == "success", _states(ingest)
     customers = sql("SELECT count(*) FROM ml.customers WHERE batch_id = %s", ingest.run_id)[0][0]
     assert customers == int(os.environ["AIRFLOW_VAR_MLOPS_INGEST_CUSTOMERS"])
     assert sql("SELECT count(*) FROM ml.customer_events WHERE batch_id = %s", ingest.run_id)[0][0] > customers
     assert sql("SELECT count(*) FROM staging.customers_incoming WHERE batch_id = %s", ingest.run_id) == [(0,)]
+
+    # A replica that has not replayed the primary's latest write: the features are not read.
+    subprocess.run([*replica["psql"], "-c", "SELECT pg_wal_replay_pause()"], check=True, capture_output=True)
+    sql("CREATE TABLE staging.written_after_the_pause AS SELECT 1 AS x")
+    behind = dags["mlops_train_churn_model"].test()
+    subprocess.run([*replica["psql"], "-c", "SELECT pg_wal_replay_resume()"], check=True, capture_output=True)
+    assert _states(behind)["extract_features"] == "failed", _states(behind)
 
     train = dags["mlops_train_churn_model"].test()
     assert train.state == "success", _states(train)
