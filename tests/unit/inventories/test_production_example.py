@@ -38,6 +38,21 @@ def test_secrets_come_from_the_vault(resolved):
     assert resolved["air01"]["airflow_db_password"] == resolved["db01"]["db_password"]
 
 
+def test_features_connection_is_db01_without_a_replica(resolved):
+    assert resolved["air01"]["connection_hosts"] == {"mlops_db": "10.20.0.10", "mlops_features": "10.20.0.10"}
+    assert resolved["air01"]["variables"]["mlops_features_conn_id"] == "mlops_features"
+
+
+def test_features_connection_follows_a_replica_added_to_the_inventory(tmp_path):
+    replica = tmp_path / "replica.yml"
+    replica.write_text(
+        "all:\n  children:\n    db:\n      hosts:\n        db02:\n"
+        "          ansible_host: 10.20.0.11\n          postgresql_replication_primary: db01\n"
+    )
+    resolved = resolve_with_example_vault(INVENTORY, tmp_path, "-i", str(replica))
+    assert resolved["air01"]["connection_hosts"] == {"mlops_db": "10.20.0.10", "mlops_features": "10.20.0.11"}
+
+
 def test_no_plaintext_secret_outside_the_vault():
     for path in INVENTORY.rglob("*.yml"):
         text = path.read_text()
