@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The GitLab pipeline, run for real; sourced by scripts/test and scripts/bench (after
-# common.sh and dags.sh). .gitlab-ci.yml is validated against GitLab's CI schema
-# (check-jsonschema), then gitlab-ci-local runs its jobs with the shell executor, the
-# runner type the file is written for:
-#   lint             as in CI;
-#   test:unit        with TEST_STAGES=pytest (the other test stages already ran in this command);
+# The GitLab pipeline, run for real; sourced by scripts/test, scripts/bench and
+# scripts/lib/quickstart.sh (after common.sh and dags.sh). .gitlab-ci.yml is validated
+# against GitLab's CI schema (check-jsonschema), then gitlab-ci-local runs its jobs with the
+# shell executor, the runner type the file is written for:
+#   lint             as in CI (the test command's lint stages are this job);
+#   test:unit        with TEST_STAGES=pytest;
 #   deploy:staging   against the local lab, on the default branch as GitLab would run it, with
 #                    ANSIBLE_INVENTORY=inventories/lab/hosts.yml and a VAULT_PASSWORD;
-# then both ML DAGs run through the lab's scheduler (playbooks/run_dag.yml). The stage brings
-# a fresh lab up (scripts/lab) and takes it down again.
+# then both ML DAGs run through the lab's scheduler (playbooks/run_dag.yml). The deploy job
+# needs a lab: the quickstart stage runs it on the quick start's lab before that goes down
+# (pipeline_deploy_checks), so the test command brings a lab up once.
 
 NODE_DIR="$BUILD/node"
 NODE_VERSION=22.23.3
@@ -132,7 +133,8 @@ pipeline_validate() {
   "$DAGS_VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT/.gitlab-ci.yml"
 }
 
-pipeline_run() (
+# The jobs that need no lab.
+pipeline_jobs() (
   set -euo pipefail
   pipeline_validate
   install_gitlab_ci_local
@@ -142,11 +144,12 @@ pipeline_run() (
   log "pipeline: lint and test:unit (TEST_STAGES=pytest)"
   gitlab_ci_local lint
   gitlab_ci_local --variable TEST_STAGES=pytest test:unit
+)
 
-  log "pipeline: a fresh lab (log in .build/logs/pipeline-lab.log)"
-  lab_fresh "$BUILD/logs/pipeline-lab.log"
-  trap 'log "pipeline: the lab goes down"; bash "$ROOT/scripts/lab" down >>"$BUILD/logs/pipeline-lab.log" 2>&1' EXIT
-
+# The deploy job on the running lab, then the deployed DAGs through its scheduler.
+pipeline_deploy_checks() (
+  set -euo pipefail
+  install_gitlab_ci_local
   # Created before the clock starts, as it is on a runner that has deployed before.
   log "pipeline: the deploy job's virtualenv (ci/requirements-deploy.txt, hash-pinned)"
   bootstrap_deploy

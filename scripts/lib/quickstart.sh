@@ -9,7 +9,8 @@
 # runs as they were just before it, and Airflow runs DAGs again. Before the first restore,
 # the same command without its confirmation must be refused with Airflow's services
 # untouched, and with --check it must pass and change nothing; after it, a restore made to
-# fail after the stop must start Airflow again and name the safety dump.
+# fail after the stop must start Airflow again and name the safety dump. Then the pipeline's
+# deploy job runs on the same lab (scripts/lib/pipeline.sh: pipeline_deploy_checks).
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
 # (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
@@ -162,6 +163,12 @@ lose_dumps_on_db01() {
   echo "quickstart: db01's backup folder removed"
 }
 
+# In the test command's environment again (common.sh sets it), not the new user's shell.
+deploy_with_the_pipeline() {
+  bash -c 'source "$1/scripts/lib/common.sh"; source "$1/scripts/lib/dags.sh"; source "$1/scripts/lib/pipeline.sh"
+           pipeline_deploy_checks' deploy "$ROOT"
+}
+
 clean_state() {
   log "quickstart: a clean state (no lab, no lab secrets, no fetched backups)"
   bash "$ROOT/scripts/lab" down >/dev/null
@@ -209,6 +216,9 @@ for command in "${RESTORE_COPY[@]}"; do run "$command"; done
 check expect_runs_at_backup
 check expect_safety_dump
 run "$RUN_DAG"
+
+check log "quickstart: the pipeline's deploy job on the same lab (scripts/lib/pipeline.sh)"
+check deploy_with_the_pipeline
 
 check log "quickstart: the quick start's last command"
 run "$LAST"
