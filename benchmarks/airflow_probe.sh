@@ -36,8 +36,19 @@ probe()
 PY
     chown airflow:airflow "/opt/airflow/dags/$id.py"
     start=$(date +%s.%N)
-    until airflow_ dags list --output json 2>/dev/null | grep -q "\"$id\""; do sleep 1; done
-    echo "$(date +%s.%N) - $start" | bc -l
+    # Bounded: a DAG not listed within 300 s is a failure, not a figure.
+    deadline=$((SECONDS + 300))
+    while ((SECONDS < deadline)); do
+      if airflow_ dags list --output json 2>/dev/null |
+        python3 -c 'import json, sys; sys.exit(sys.argv[1] not in {d["dag_id"] for d in json.load(sys.stdin)})' "$id"; then
+        python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}")' "$start"
+        rm -f "/opt/airflow/dags/$id.py"
+        exit 0
+      fi
+      sleep 1
+    done
+    echo "airflow_probe: $id was not listed within 300 s" >&2
     rm -f "/opt/airflow/dags/$id.py"
+    exit 1
     ;;
 esac

@@ -20,8 +20,9 @@ times=()
 for _ in 1 2 3 4 5; do
   start=$(date +%s.%N)
   psql_ -d "$DB" -c "$QUERY" >/dev/null
-  times+=("$(echo "$(date +%s.%N) - $start" | bc -l)")
+  times+=("$(python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.3f}")' "$start")")
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
-tps=$(sudo -u postgres pgbench -c 4 -j 2 -T 20 "$DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+tps=$(sudo -u postgres pgbench -c 4 -j 2 -T 20 "$DB" 2>/dev/null |
+  python3 -c 'import re, sys; print(re.search(r"^tps = ([0-9.]+)", sys.stdin.read(), re.M).group(1))')
 printf 'query_s=%.3f tps=%.1f\n' "$median" "$tps"

@@ -14,6 +14,18 @@ export PATH="$VENV/bin:$PATH"
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# Numbered steps with their times: `step "what comes next"` closes the step before it
+# (printing how long it took and the time so far) and announces the next; `step` alone
+# closes the last one.
+STEPS_START=$SECONDS STEP_START=$SECONDS STEP_NAME=""
+step() {
+  if [[ -n $STEP_NAME ]]; then
+    printf '==> %s: %ds (%ds so far)\n' "$STEP_NAME" $((SECONDS - STEP_START)) $((SECONDS - STEPS_START))
+  fi
+  STEP_NAME=${1:-} STEP_START=$SECONDS
+  if [[ -n $STEP_NAME ]]; then log "$STEP_NAME"; fi
+}
+
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 install_system_packages() {  # $@: Debian packages
@@ -43,20 +55,46 @@ start_docker() {
   return 1
 }
 
+# The requirements files pip install's arguments name ($@: its -r and -c files), with the
+# files they include in turn (-r/-c lines inside them), one path per line.
+requirements_files() {
+  python3 - "$@" <<'PY'
+import pathlib, sys
+seen = []
+def visit(path):
+    path = pathlib.Path(path).resolve()
+    if path in seen:
+        return
+    seen.append(path)
+    for line in path.read_text().splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("-r", "-c"):
+            visit(path.parent / words[1])
+args = sys.argv[1:]
+for flag, value in zip(args, args[1:]):
+    if flag in ("-r", "-c"):
+        visit(value)
+print("\n".join(map(str, seen)))
+PY
+}
+
+# The checksum a virtualenv made from these pip arguments is stamped with.
+requirements_hash() {
+  local files
+  mapfile -t files < <(requirements_files "$@")
+  cat "${files[@]}" | sha256sum | cut -d' ' -f1
+}
+
 # A virtualenv made from requirements files, and made again whenever they change (their
-# checksum is stamped inside). $1: the virtualenv; the rest: pip install's arguments, whose
-# -r and -c files make the stamp. With --require-hashes pip itself is not upgraded (every
-# file installed must be one whose hash was reviewed).
+# checksum, included files too, is stamped inside). $1: the virtualenv; the rest: pip
+# install's arguments. With --require-hashes pip itself is not upgraded (every file
+# installed must be one whose hash was reviewed).
 make_venv_from() {
   local venv=$1; shift
-  local files=() arg previous="" stamp="$venv/.requirements.sha256" want
-  for arg in "$@"; do
-    if [[ $previous == -r || $previous == -c ]]; then files+=("$arg"); fi
-    previous=$arg
-  done
-  want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+  local stamp="$venv/.requirements.sha256" want
+  want=$(requirements_hash "$@")
   if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  log "creating ${venv#"$ROOT/"} from ${files[*]#"$ROOT/"}"
+  log "creating ${venv#"$ROOT/"} from $(requirements_files "$@" | sed "s#^$ROOT/##" | paste -sd' ')"
   rm -rf "$venv"
   python3 -m venv "$venv"
   if [[ " $* " != *" --require-hashes "* ]]; then "$venv/bin/pip" install -q --upgrade pip; fi
@@ -64,7 +102,18 @@ make_venv_from() {
   echo "$want" >"$stamp"
 }
 
+# .venv: the development tools (requirements-dev.txt, which includes requirements-lab.txt).
 make_venv() { make_venv_from "$VENV" -r "$ROOT/requirements-dev.txt"; }
+
+# What the lab needs in .venv: Ansible, its collections and Docker's SDK
+# (requirements-lab.txt). A development virtualenv has all of it and is kept as it is.
+make_lab_venv() {
+  if [[ -f $VENV/.requirements.sha256 &&
+    "$(cat "$VENV/.requirements.sha256")" == "$(requirements_hash -r "$ROOT/requirements-dev.txt")" ]]; then
+    return 0
+  fi
+  make_venv_from "$VENV" -r "$ROOT/requirements-lab.txt"
+}
 
 # The deploy job's Python: ansible-core and the collections of the `ansible` package, nothing
 # else, from ci/requirements-deploy.txt with every file's sha256 (pip --require-hashes: a
@@ -79,14 +128,16 @@ link_collection() {
   ln -sfn "$ROOT" "$BUILD/collections/ansible_collections/datatech/mlops"
 }
 
-build_images() {
-  log "local systemd base images (Debian 12 and 13)"
-  as_root bash "$ROOT/scripts/lib/images.sh" 12 13
+build_images() {  # $@: Debian releases (default: 12 and 13)
+  local releases=("$@")
+  ((${#releases[@]})) || releases=(12 13)
+  log "local systemd base images (Debian ${releases[*]})"
+  as_root bash "$ROOT/scripts/lib/images.sh" "${releases[@]}"
 }
 
 # Python tools and the collection link: enough for the static checks.
 bootstrap_tools() {
-  install_system_packages python3-venv git rsync bc shellcheck
+  install_system_packages python3-venv git rsync shellcheck
   make_venv
   link_collection
 }
@@ -98,7 +149,25 @@ bootstrap_deploy() {
   link_collection
 }
 
-# A Docker engine and the base images: for Molecule, the lab and the benchmark.
+# What the lab needs, and no more: the Debian packages (the clients the quick start uses
+# included), then .venv with Ansible and the Debian 12 base image, made side by side.
+LAB_PACKAGES=(docker.io debootstrap python3-venv postgresql-client curl)
+bootstrap_lab() {
+  local images_log="$BUILD/logs/lab-images.log" images_pid
+  step "1/5 Debian packages: ${LAB_PACKAGES[*]}"
+  install_system_packages "${LAB_PACKAGES[@]}"
+  start_docker
+  step "2/5 .venv from requirements-lab.txt and the Debian 12 base image, side by side"
+  mkdir -p "$BUILD/logs"
+  build_images 12 >"$images_log" 2>&1 &
+  images_pid=$!
+  make_lab_venv
+  link_collection
+  wait "$images_pid" || { cat "$images_log" >&2; echo "the base image failed: $images_log" >&2; return 1; }
+  cat "$images_log"
+}
+
+# A Docker engine and the base images: for Molecule and the benchmark.
 bootstrap_containers() {
   install_system_packages docker.io debootstrap
   start_docker

@@ -37,6 +37,8 @@ build_image() {
   echo "built $image"
 }
 
-for release in "${@:-12 13}"; do
+releases=("$@")
+((${#releases[@]})) || releases=(12 13)
+for release in "${releases[@]}"; do
   build_image "$release"
 done

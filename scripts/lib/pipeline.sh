@@ -45,22 +45,6 @@ pipeline_deploy_lab() {
     "$@" deploy:staging
 }
 
-# The Airflow REST API of the lab (published on 127.0.0.1:18080); $1 method, $2 path, [$3 JSON body].
-lab_api() {
-  curl -sS --fail -X "$1" -H "Authorization: Bearer $LAB_TOKEN" -H 'Content-Type: application/json' \
-    ${3:+--data "$3"} "http://127.0.0.1:18080$2"
-}
-
-lab_token() {
-  local password
-  password=$(cat "$BUILD/lab/secrets/airflow_admin_password")
-  curl -sS --fail -X POST http://127.0.0.1:18080/auth/token -H 'Content-Type: application/json' \
-    --data "{\"username\": \"admin\", \"password\": \"$password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
-}
-
-json_field() { python3 -c "import json, sys; print(json.load(sys.stdin).get('$1'))"; }
-
 # The figure: a new DAG (a probe with a unique dag_id, beside the repository's DAGs) goes
 # through the deploy job; seconds from the job's start (gitlab-ci-local launched) until the
 # lab's Airflow API lists the DAG unpaused, then until a triggered run of it succeeded.
@@ -68,7 +52,7 @@ json_field() { python3 -c "import json, sys; print(json.load(sys.stdin).get('$1'
 RUNNABLE_S=""
 RUN_S=""
 pipeline_time_to_runnable() {
-  local dag_id source start state run_id paused
+  local dag_id source start figures
   RUNNABLE_S="" RUN_S=""
   dag_id="pipeline_probe_$(date +%s%N)"
   source=$(mktemp -d)
@@ -93,7 +77,6 @@ def probe():
 
 probe()
 PY
-  LAB_TOKEN=$(lab_token)
   start=$(date +%s.%N)
   pipeline_deploy_lab --variable "DAGS_SOURCE=$source" >"$BUILD/logs/pipeline-deploy-$dag_id.log" 2>&1 || {
     tail -30 "$BUILD/logs/pipeline-deploy-$dag_id.log"
@@ -101,21 +84,9 @@ PY
     return 1
   }
   rm -rf "$source"
-  for _ in $(seq 600); do
-    paused=$(lab_api GET "/api/v2/dags/$dag_id" 2>/dev/null | json_field is_paused 2>/dev/null) || paused=""
-    if [[ -z $RUNNABLE_S && $paused == False ]]; then
-      RUNNABLE_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc -l)")
-      run_id=$(lab_api POST "/api/v2/dags/$dag_id/dagRuns" '{"logical_date": null}' | json_field dag_run_id |
-        python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip(), safe=""))')
-    fi
-    if [[ -n $RUNNABLE_S ]]; then
-      state=$(lab_api GET "/api/v2/dags/$dag_id/dagRuns/$run_id" | json_field state)
-      if [[ $state == success ]]; then RUN_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc -l)"); break; fi
-      if [[ $state == failed ]]; then echo "the probe's run failed" >&2; return 1; fi
-    fi
-    sleep 0.5
-  done
-  [[ -n $RUN_S ]] || { echo "$dag_id did not become runnable and run within 300 s" >&2; return 1; }
+  # Polled in Python (tools/lab_api.py), bounded: it names what did not happen in time.
+  figures=$(python3 "$ROOT/tools/lab_api.py" time-to-runnable "$dag_id" "$start" --timeout 300) || return 1
+  read -r RUNNABLE_S RUN_S <<<"$figures"
 }
 
 # The lab from scratch: containers left by another checkout would hold other secrets. $1: log file.

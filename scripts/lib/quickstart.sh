@@ -122,7 +122,7 @@ expect_failed_restore_restarts_airflow() {
     docker exec "$AIR_CONTAINER" systemctl is-active --quiet "$s" || fail "$s was not started again after the failed restore"
   done
   [[ $(services_state) != "$before" ]] || fail "the failed restore did not stop Airflow's services (no new PIDs)"
-  for _ in $(seq 90); do curl -fsS http://127.0.0.1:18080/api/v2/monitor/health >/dev/null 2>&1 && break; sleep 2; done
+  python3 "$ROOT/tools/lab_api.py" health --timeout 180 || fail "Airflow's API did not answer after the failed restore"
   echo "quickstart: the failed restore started Airflow's services again and named the safety dump"
 }
 

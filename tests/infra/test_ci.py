@@ -52,8 +52,12 @@ def requirement_entries(path) -> list[str]:
 
 
 def pins(path) -> dict[str, str]:
+    """name -> version of a requirements file, with those of the files it includes (-r)."""
     found = {}
     for entry in requirement_entries(path):
+        if entry.startswith("-r "):
+            found |= pins(path.parent / entry.split()[1])
+            continue
         name, _sep, version = entry.split()[0].partition("==")
         found[name.lower()] = version
     return found
@@ -135,6 +139,7 @@ def test_deploy_requirements_match_the_development_pins():
     """The same ansible and ansible-core as requirements-dev.txt (what the tests ran with)."""
     deploy, development = pins(DEPLOY_REQUIREMENTS), pins(ROOT / "requirements-dev.txt")
     assert {"ansible", "ansible-core"} <= set(deploy)
+    assert {"ansible", "ansible-core"} <= set(development)
     for name in set(deploy) & set(development):
         assert deploy[name] == development[name], name
     assert pins(ROOT / "ci" / "requirements-deploy.in") == {name: deploy[name] for name in ("ansible", "ansible-core")}
