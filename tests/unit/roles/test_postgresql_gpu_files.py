@@ -53,33 +53,34 @@ def deb822(text):
     return dict(line.split(": ", 1) for line in text.splitlines() if line and not line.startswith("#"))
 
 
+def repository(task_file, os_key="Debian-12"):
+    """The repository a task file adds through apt_repository.yml, rendered for an OS."""
+    tasks = AnsibleLoader((ROLE / "tasks" / task_file).read_text()).get_single_data()
+    task = next(t for t in tasks if t.get("ansible.builtin.include_tasks") == "apt_repository.yml")
+    return templar(os_key).template(_trusted(task["vars"]["__postgresql_repository"]))
+
+
 @pytest.mark.parametrize(
     ("os_key", "distro"), [("Debian-12", "debian12"), ("Debian-13", "debian13"), ("Ubuntu-24", "ubuntu2404")]
 )
 def test_nvidia_repository_for_each_os(os_key, distro):
-    assert deb822(render("nvidia-cuda.sources.j2", os_key)) == {
-        "Types": "deb",
-        "URIs": f"https://developer.download.nvidia.com/compute/cuda/repos/{distro}/x86_64/",
-        "Suites": "/",
-        "Signed-By": "/etc/apt/keyrings/nvidia-cuda.asc",
+    base = f"https://developer.download.nvidia.com/compute/cuda/repos/{distro}/x86_64"
+    assert repository("gpu_driver.yml", os_key) == {
+        "name": "nvidia-cuda",
+        "uris": f"{base}/",
+        "suites": "/",
+        "components": [],
+        "signed_by": f"{base}/3bf863cc.pub",
     }
 
 
-def test_nvidia_key_is_downloaded_where_the_source_trusts_it():
-    tasks = AnsibleLoader((ROLE / "tasks" / "gpu_driver.yml").read_text()).get_single_data()
-    key_task = next(t for t in tasks if "ansible.builtin.get_url" in t)
-    assert key_task["ansible.builtin.get_url"]["dest"] == deb822(render("nvidia-cuda.sources.j2"))["Signed-By"]
-    url = templar().template(trust_as_template(key_task["ansible.builtin.get_url"]["url"]))
-    assert url == "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/3bf863cc.pub"
-
-
 def test_arrow_repository():
-    assert deb822(render("apache-arrow.sources.j2", "Debian-12")) == {
-        "Types": "deb",
-        "URIs": "https://packages.apache.org/artifactory/arrow/debian/",
-        "Suites": "bookworm",
-        "Components": "main",
-        "Signed-By": "/etc/apt/keyrings/apache-arrow.asc",
+    assert repository("pgstrom_build.yml") == {
+        "name": "apache-arrow",
+        "uris": "https://packages.apache.org/artifactory/arrow/debian/",
+        "suites": "bookworm",
+        "components": ["main"],
+        "signed_by": "https://downloads.apache.org/arrow/KEYS",
     }
 
 
