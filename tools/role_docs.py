@@ -63,6 +63,28 @@ def entry_point(name: str, specs: dict, main_options: dict) -> list[str]:
     return [*lines, "| Variable | Type | Default | Description |", "|---|---|---|---|", *rows(specs["options"]), ""]
 
 
+# Who runs each role's example (roles/<role>/examples/): a README example is a tested one.
+EXAMPLE_TESTS = {
+    "postgresql": "the `install` Molecule scenario runs it from the installed collection, twice (the second run changes nothing)",
+    "pki": "the `install` Molecule scenario runs it from the installed collection, twice (the second run changes nothing)",
+    "airflow": "`tests/unit/roles/test_readme_examples.py` checks it parses and its variables pass the role's argument specs;"
+    " the role itself runs for real in the `site` scenario and the lab",
+}
+
+
+def example(role: Path) -> list[str]:
+    """The role's example playbook and inventory, at the top of its README."""
+    folder = role / "examples"
+    if not folder.is_dir():
+        return []
+    lines = ["## Example\n", f"`roles/{role.name}/examples/playbook.yml`:\n"]
+    lines += ["```yaml", (folder / "playbook.yml").read_text().rstrip(), "```\n"]
+    lines += [f"`roles/{role.name}/examples/inventory.yml`:\n"]
+    lines += ["```yaml", (folder / "inventory.yml").read_text().rstrip(), "```\n"]
+    lines += [f"Tested: {EXAMPLE_TESTS[role.name]}.\n"]
+    return lines
+
+
 def render(role: Path) -> str:
     entry_points = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
     main = entry_points["main"]
@@ -70,6 +92,7 @@ def render(role: Path) -> str:
         HEADER,
         f"# datatech.mlops.{role.name}\n",
         text(main.get("short_description", "")) + "\n",
+        *example(role),
         *[f"- {text(line)}" for line in main.get("description", [])],
         "",
     ]
