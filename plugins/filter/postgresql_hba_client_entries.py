@@ -19,8 +19,8 @@ description:
   - Refuses (raises) when a host has no address, when a database, user or options value is not one
     pg_hba.conf field, or when C(tls_enabled) is true and an item has type C(host) - the same rules as
     for C(postgresql_hba_entries) - naming the item and the fix.
-  - A filter, not Jinja in each inventory: the expression was copied into five inventories and
-    scenarios; no module builds pg_hba entries from inventory groups.
+  - A filter, not Jinja in each inventory (the expression was copied into five inventories and
+    scenarios); no module builds pg_hba entries from inventory groups.
 options:
   _input:
     description: The items of C(postgresql_hba_client_groups).
