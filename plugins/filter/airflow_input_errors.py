@@ -141,6 +141,7 @@ TYPES = {
     "dags_folder": str,
     "logs_folder": str,
     "dags_source": str,
+    "pip_requirements": str,
     "parallelism": int,
     "max_active_tasks_per_dag": int,
     "max_active_runs_per_dag": int,
@@ -306,7 +307,35 @@ def _path_errors(cfg):
             f"airflow_dags_source: {source!r} is not a folder on the controller; "
             "give the path of your DAGs folder (relative paths start where ansible-playbook runs)."
         )
+    errors.extend(_requirements_errors(cfg.get("pip_requirements") or ""))
     return errors
+
+
+# pip options that name another file or a local tree: the role copies the one file only.
+REQUIREMENTS_FILE_OPTIONS = re.compile(r"^\s*(-r|-c|-e|--requirement|--constraint|--editable)\b")
+
+
+def _requirements_errors(path):
+    """airflow_pip_requirements: a file on the controller that names no other file."""
+    if not path:
+        return []
+    if not os.path.isfile(path):
+        return [
+            (
+                f"airflow_pip_requirements: {path!r} is not a file on the controller; give the path of your pip "
+                "requirements file (relative paths start where ansible-playbook runs), or '' for none."
+            )
+        ]
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if REQUIREMENTS_FILE_OPTIONS.match(line):
+                return [
+                    (
+                        f"airflow_pip_requirements: line {number} of {path!r} ({line.strip()[:80]!r}) names another "
+                        "file, which the role does not copy to the host; list the packages in this file instead."
+                    )
+                ]
+    return []
 
 
 def _under(path, tree):

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The DAG suite's own virtualenv and checks, sourced by scripts/test (after common.sh).
 # .build/venv-dags holds Airflow as air01 runs it (the role's pinned constraints) with the
-# libraries the DAGs import, pytest, airflint and check-jsonschema: requirements-dags.txt.
+# libraries the DAGs import (dags/requirements.txt), pytest, airflint and check-jsonschema:
+# requirements-dags.txt.
 
 DAGS_VENV="$BUILD/venv-dags"
 DAGS_REQUIREMENTS="$ROOT/requirements-dags.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/roles/airflow/files/constraints-airflow-3.3.2-py3.11.txt"
 
-# Made again whenever requirements-dags.txt or the constraints change.
-make_dags_venv() { make_venv_from "$DAGS_VENV" -r "$DAGS_REQUIREMENTS" -c "$AIRFLOW_CONSTRAINTS"; }
+# Made again whenever requirements-dags.txt, the DAGs' own dags/requirements.txt (which it
+# includes; named here too so that its changes remake the virtualenv) or the constraints change.
+make_dags_venv() {
+  make_venv_from "$DAGS_VENV" -r "$DAGS_REQUIREMENTS" -r "$ROOT/dags/requirements.txt" -c "$AIRFLOW_CONSTRAINTS"
+}
 
 # The DAG tests start a throwaway PostgreSQL with the distribution's server binaries.
 bootstrap_dags() {

@@ -15,7 +15,7 @@ EXAMPLE_VAULT_PASSWORD = "datatech-example-vault"  # the production example's, d
 
 PLAY = """
 # Facts site.yml gathers, where a test gives them (-e resolver_facts=...): inventories that
-# compute pg_hba from the Airflow hosts' default_ipv4 need them.
+# admit the Airflow hosts by their default_ipv4 (postgresql_hba_client_groups) need them.
 - hosts: all
   gather_facts: false
   tasks:
@@ -28,7 +28,13 @@ PLAY = """
   tasks:
     - ansible.builtin.debug:
         msg:
-          hba: "{{ postgresql_hba_entries | default(None) }}"
+          # pg_hba.conf's entries in order, as the postgresql role's preflight and template make them.
+          hba: >-
+            {{ (postgresql_hba_client_groups | default([])
+                | datatech.mlops.postgresql_hba_client_entries(groups, hostvars,
+                                                               tls_enabled=postgresql_tls_enabled | default(false))
+                + postgresql_hba_entries | default([]))
+               if 'db' in group_names else None }}
           db_password: "{{ postgresql_airflow_password | default(None) }}"
           airflow_db_host: "{{ airflow_db_host | default(None) }}"
           airflow_db_password: "{{ airflow_db_password | default(None) }}"

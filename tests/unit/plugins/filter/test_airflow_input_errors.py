@@ -9,7 +9,7 @@ import copy
 import os
 
 import pytest
-from plugin_loader import load_plugin
+from plugin_loader import ROOT, load_plugin
 
 plugin = load_plugin("plugins/filter/airflow_input_errors.py")
 check = plugin.FilterModule().filters()["airflow_input_errors"]
@@ -29,6 +29,7 @@ GOOD = {
     "dags_folder": "/opt/airflow/dags",
     "logs_folder": "/var/log/airflow",
     "dags_source": "",
+    "pip_requirements": "",
     "parallelism": 8,
     "connections": [
         {"conn_id": "mlops_db", "conn_type": "postgres", "host": "db01.lab.example", "port": 5432},
@@ -50,6 +51,18 @@ def test_good_input_has_no_errors(tmp_path):
     assert check(with_changes(dags_source=str(tmp_path))) == []
 
 
+def test_the_dags_requirements_file_is_good_input():
+    assert check(with_changes(pip_requirements=str(ROOT / "dags/requirements.txt"))) == []
+
+
+@pytest.mark.parametrize("line", ["-r other.txt", "  --constraint c.txt", "-e ./pkg", "--requirement=x.txt"])
+def test_requirements_naming_other_files_are_refused(tmp_path, line):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"numpy==2.4.6\n{line}\n")
+    errors = check(with_changes(pip_requirements=str(requirements)))
+    assert len(errors) == 1 and f"line 2 of {str(requirements)!r}" in errors[0] and "names another file" in errors[0]
+
+
 CASES = {
     "airflow-2": ({"version": "2.10.5"}, "airflow_version", "3.X.Y"),
     "version-garbage": ({"version": "latest"}, "airflow_version", "3.X.Y"),
@@ -62,6 +75,11 @@ CASES = {
     "dags-folder-relative": ({"dags_folder": "dags"}, "airflow_dags_folder", "absolute"),
     "home-not-clean": ({"home": "/opt//airflow/"}, "airflow_home", "'/opt/airflow'"),
     "dags-source-missing": ({"dags_source": "/nonexistent/dags"}, "airflow_dags_source", "not a folder"),
+    "pip-requirements-missing": (
+        {"pip_requirements": "/nonexistent/requirements.txt"},
+        "airflow_pip_requirements: '/nonexistent/requirements.txt' is not a file on the controller",
+        "or '' for none",
+    ),
     "parallelism-zero": ({"parallelism": 0}, "airflow_parallelism", "at least 1"),
     "conn-id-chars": (
         {"connections": [{"conn_id": "my db", "conn_type": "postgres"}]},
