@@ -57,26 +57,7 @@ start_docker() {
 
 # The requirements files pip install's arguments name ($@: its -r and -c files), with the
 # files they include in turn (-r/-c lines inside them), one path per line.
-requirements_files() {
-  python3 - "$@" <<'PY'
-import pathlib, sys
-seen = []
-def visit(path):
-    path = pathlib.Path(path).resolve()
-    if path in seen:
-        return
-    seen.append(path)
-    for line in path.read_text().splitlines():
-        words = line.split()
-        if len(words) == 2 and words[0] in ("-r", "-c"):
-            visit(path.parent / words[1])
-args = sys.argv[1:]
-for flag, value in zip(args, args[1:]):
-    if flag in ("-r", "-c"):
-        visit(value)
-print("\n".join(map(str, seen)))
-PY
-}
+requirements_files() { python3 "$ROOT/tools/requirements_files.py" "$@"; }
 
 # The checksum a virtualenv made from these pip arguments is stamped with.
 requirements_hash() {
