@@ -85,9 +85,9 @@ def test_vars_hold_no_value_that_a_task_makes(role):
         changed = False
         for var in constants:
             for other in constants:
-                if other != var and found[other] and any(_reads(t, other) for t in texts[var]):
-                    if not found[other] <= found[var]:
-                        found[var] |= found[other]
-                        changed = True
+                reads_other = other != var and any(_reads(t, other) for t in texts[var])
+                if reads_other and not found[other] <= found[var]:
+                    found[var] |= found[other]
+                    changed = True
     problems = [f"{var} reads {', '.join(sorted(names))}" for var, names in sorted(found.items()) if names]
     assert not problems, "vars/main.yml values that exist only after a task ran:\n" + "\n".join(problems)
