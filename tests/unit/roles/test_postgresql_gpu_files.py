@@ -115,9 +115,9 @@ def test_drop_in_lands_beside_the_servers_unit():
 
 
 def settings_file(settings):
-    return templar(
-        __postgresql_settings_final=settings, __postgresql_tuning_host={"cpus": 64, "memory_mb": 524288}
-    ).template(trust_as_template((ROLE / "templates" / "datatech-mlops.conf.j2").read_text()))
+    return templar(__postgresql_settings=settings, __postgresql_tuning_host={"cpus": 64, "memory_mb": 524288}).template(
+        trust_as_template((ROLE / "templates" / "datatech-mlops.conf.j2").read_text())
+    )
 
 
 def test_settings_file_of_a_gpu_host(tmp_path):
