@@ -3,11 +3,10 @@ debug task), for the inventory tests."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
+
+from playbook_runner import run_playbook_json
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -53,22 +52,10 @@ PLAY = """
 def resolve(inventory: Path, work: Path, *extra: str) -> dict[str, dict]:
     """The variables as each host sees them, resolved by ansible-playbook."""
     (work / "play.yml").write_text(PLAY)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+    output = run_playbook_json(
+        ["-i", str(inventory), *extra, str(work / "play.yml")], ROOT / ".build" / "collections", ROOT
     )
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), *extra, str(work / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    hosts = json.loads(result.stdout)["plays"][-1]["tasks"][0]["hosts"]
+    hosts = output["plays"][-1]["tasks"][0]["hosts"]
     return {host: outcome["msg"] for host, outcome in hosts.items()}
 
 

@@ -5,13 +5,11 @@ primary's values."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playbook_runner import run_playbook_json
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -60,22 +58,8 @@ def settings(tmp_path_factory):
     collections = work / "collections" / "ansible_collections" / "datatech"
     collections.mkdir(parents=True)
     (collections / "mlops").symlink_to(ROOT)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-    )
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(work / "hosts.yml"), str(work / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=work,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    hosts = json.loads(result.stdout)["plays"][-1]["tasks"][-1]["hosts"]
+    output = run_playbook_json(["-i", str(work / "hosts.yml"), str(work / "play.yml")], work / "collections", work)
+    hosts = output["plays"][-1]["tasks"][-1]["hosts"]
     return {host: outcome["__postgresql_settings"] for host, outcome in hosts.items()}
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from gpu_fixtures import build_host, recorded
+from playbook_runner import run_playbook_json
 from plugin_loader import ROOT, load_plugin
 
 gpu_facts = load_plugin("plugins/modules/gpu_facts.py")
@@ -176,30 +175,10 @@ def test_by_fqcn_in_a_playbook(host, tmp_path):
           - detected.gpu.usable_gpus | map(attribute='name') | list == ['NVIDIA H100 80GB HBM3']
 """
     )
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-    }
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "--check",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(play),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=tmp_path,
+    output = run_playbook_json(
+        ["--check", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}", str(play)],
+        collections,
+        tmp_path,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    task = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    task = output["plays"][0]["tasks"][0]["hosts"]["localhost"]
     assert task["gpu"]["cuda_driver_version"] == "13.0"
