@@ -28,11 +28,16 @@ step() {
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-install_system_packages() {  # $@: Debian packages
-  local missing=()
+missing_packages() {  # $@: Debian packages; prints those not installed, one per line
+  local pkg
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || echo "$pkg"
   done
+}
+
+install_system_packages() {  # $@: Debian packages
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     as_root apt-get update -qq
