@@ -1,7 +1,8 @@
 """The roles' README examples (roles/<role>/examples/): every role has one, its playbook
 parses with its inventory (ansible-playbook --syntax-check), and each role variable its
-inventory sets is one the role declares, of the declared type. The postgresql and pki
-examples also run for real in the install scenario (molecule/install/readme_examples.yml)."""
+inventory sets is one the role declares, of the declared type. Each example also runs for real,
+twice, from the collection installed from a tag, in the install scenario
+(molecule/install/readme_examples.yml)."""
 
 from __future__ import annotations
 
