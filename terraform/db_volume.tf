@@ -4,7 +4,8 @@
 # detached outside the state and starting on an empty one. prevent_destroy: Terraform refuses
 # any plan that would delete it (remove the line on purpose to drop the data).
 # The guest sees it as /dev/disk/by-id/virtio-<first 20 characters of its id>; it is
-# formatted and mounted at PostgreSQL's data directory on the host (output db_data_volume_id).
+# the generated inventory gives that path to the postgresql role (postgresql_data_volume_device),
+# which formats it once and mounts it at the data directory's parent (output db01_data_volume_id).
 resource "openstack_blockstorage_volume_v3" "db_data" {
   name              = "${var.name_prefix}-db01-data"
   description       = "PostgreSQL data of ${var.name_prefix}-db01"

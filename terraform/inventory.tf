@@ -31,5 +31,10 @@ resource "local_file" "inventory" {
     air_public_ip    = openstack_networking_floatingip_v2.air.address
     kubernetes_cidr  = var.kubernetes_subnet_cidr == null ? "" : var.kubernetes_subnet_cidr
     known_hosts_path = local_file.known_hosts.filename
+    # The name the guest gives the data volume whatever order the disks attach in: virtio
+    # shows the volume id, cut to 20 characters, as the disk's serial (udev's by-id link).
+    # The attachment's own `device` (/dev/vdb) is only Nova's guess, not what the guest uses.
+    # Read through the attachment, so the inventory is written once the volume is attached.
+    db_data_device = "/dev/disk/by-id/virtio-${substr(openstack_compute_volume_attach_v2.db_data.volume_id, 0, 20)}"
   })
 }

@@ -287,6 +287,7 @@ INVENTORY_VALUES = {
     "air_public_ip": "198.51.100.7",
     "kubernetes_cidr": "10.20.1.0/24",
     "known_hosts_path": "/srv/mlops/inventories/cloud/known_hosts.txt",
+    "db_data_device": "/dev/disk/by-id/virtio-3f2c6d1e-8a4b-4c2d-9",
 }
 
 
@@ -338,6 +339,19 @@ def test_inventory_renders_db01_and_air01_in_their_groups():
     assert air01["ansible_host"] == "198.51.100.7" and air01["cloud_private_ip"] == "10.20.0.20"
     assert "debian@198.51.100.7" in db01["ansible_ssh_common_args"], "db01 is reached through air01"
     assert rendered["all"]["vars"]["cloud_kubernetes_cidr"] == "10.20.1.0/24"
+
+
+def test_inventory_gives_db01_its_data_volume_by_its_stable_name():
+    """virtio shows a volume's id, cut to 20 characters, as the disk's serial: the by-id link
+    the guest makes whatever order the disks attach in. Read through the attachment, so the
+    inventory is written once the volume is attached."""
+    device = templatefile_call(local_file("inventory")["content"], "inventory.yml.tftpl")["db_data_device"]
+    assert "/dev/disk/by-id/virtio-" in device
+    assert "substr(openstack_compute_volume_attach_v2.db_data.volume_id, 0, 20)" in device
+    rendered = yaml.safe_load(render_template(TERRAFORM / "templates" / "inventory.yml.tftpl", INVENTORY_VALUES))
+    db01 = rendered["all"]["children"]["db"]["hosts"]["db01"]
+    assert db01["postgresql_data_volume_device"] == INVENTORY_VALUES["db_data_device"]
+    assert "postgresql_data_volume_device" not in rendered["all"]["children"]["airflow"]["hosts"]["air01"]
 
 
 def test_inventory_lands_next_to_the_cloud_group_vars():

@@ -25,6 +25,7 @@ TERRAFORM_VALUES = {
     "air_public_ip": "198.51.100.7",
     "kubernetes_cidr": "10.20.1.0/24",
     "known_hosts_path": "/srv/mlops/inventories/cloud/known_hosts.txt",
+    "db_data_device": "/dev/disk/by-id/virtio-3f2c6d1e-8a4b-4c2d-9",
 }
 
 
