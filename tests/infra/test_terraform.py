@@ -93,8 +93,6 @@ def test_the_flavor_gpu_check_guards_db01_and_can_be_skipped():
     assert "${data.openstack_compute_flavor_v2.db}" in db["depends_on"]
 
 
-
-
 def terraform_gpu_rule(terraform_bin, tmp_path, cases: list[dict]) -> list[bool]:
     """gpu.tf's postcondition, as written there, evaluated by Terraform for each case's extra specs."""
     text = (TERRAFORM / "gpu.tf").read_text()
