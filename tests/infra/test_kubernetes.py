@@ -178,9 +178,10 @@ def test_rendered_secrets_carry_the_values_base64(rendered_secrets):
     assert base64.b64decode(connection).decode() == "value-of-AIRFLOW_METADATA_CONNECTION"
 
 
-def test_rendered_secrets_are_valid_kubernetes(rendered_secrets):
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_rendered_secrets_are_valid_kubernetes(rendered_secrets, version):
     for doc in rendered_secrets.values():
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        kubernetes_validate.validate(doc, version, strict=True)
         assert doc["metadata"]["namespace"] == "airflow"
 
 
@@ -212,10 +213,11 @@ def test_one_document_per_file():
         assert len([doc for doc in yaml.safe_load_all(path.read_text()) if doc]) == 1, path.name
 
 
+@pytest.mark.parametrize("version", K8S_VERSIONS)
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-def test_manifest_is_valid_kubernetes(path):
+def test_manifest_is_valid_kubernetes(path, version):
     for doc in yaml.safe_load_all(path.read_text()):
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_validation_catches_a_mistake():

@@ -21,9 +21,14 @@ from conftest import ROOT, TERRAFORM, load_hcl, render_template, stacks, tf_file
 
 MAIN = variables(TERRAFORM)
 
-# Flavor names in the styles the GPU clouds use (illustrative, not a catalogue).
+GPU_CASES = yaml.safe_load((ROOT / "tests" / "unit" / "fixtures" / "gpu_flavors.yml").read_text())
+# Flavor names in the styles the GPU clouds use (illustrative, not a catalogue), then the real
+# names of the fixture's catalogue_names (each with the page it was read from).
+REAL = GPU_CASES["catalogue_names"]
 GPU_FLAVORS = ["GL1.8-65536-1GPU", "gpu.1xa100.16.128", "A100.16.64", "SXM4-H100-1x", "g1-rtx4090-8-32", "Tesla-V100"]
+GPU_FLAVORS += [case["name"] for case in REAL if case["gpu"]]
 CPU_FLAVORS = ["SL1.4-8192", "m1.large", "standard.4-16", "PRC10.2-4096", "c4.xlarge", "general.8-32", "cpu-only-nogpu"]
+CPU_FLAVORS += [case["name"] for case in REAL if not case["gpu"]]
 
 # The rest of what a plan of the variables needs (db_flavor_name varies per test).
 BASE_VARS = {
@@ -86,9 +91,6 @@ def test_the_flavor_gpu_check_guards_db01_and_can_be_skipped():
     db = resources_of(TERRAFORM / "instances.tf", "openstack_compute_instance_v2")["db"]
     assert db["flavor_name"] == "${var.db_flavor_name}", "the instance does not need the lookup to exist"
     assert "${data.openstack_compute_flavor_v2.db}" in db["depends_on"]
-
-
-GPU_CASES = yaml.safe_load((ROOT / "tests" / "unit" / "fixtures" / "gpu_flavors.yml").read_text())
 
 
 def terraform_gpu_rule(terraform_bin, tmp_path, cases: list[dict]) -> list[bool]:

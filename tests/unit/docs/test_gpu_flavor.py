@@ -38,3 +38,20 @@ def test_the_false_positives_of_the_old_substring_rule_are_refused():
 def test_gpu_requests_say_what_was_found():
     specs = {"pci_passthrough:alias": "nic:0,a100:2", "resources1:VGPU": "1", "trait:CUSTOM_GPU": "required"}
     assert gpu_flavor.gpu_requests(specs) == ["a100:2", "resources1:VGPU=1"]
+
+
+def test_every_case_says_where_it_comes_from():
+    """Made-up cases say so; a real name names the page it was read from (no invented catalogue)."""
+    for case in CASES["gpu"] + CASES["not_gpu"]:
+        assert case["source"] == "constructed" or case["source"].startswith("https://"), case
+    for case in CASES["catalogue_names"]:
+        assert case["source"].startswith("https://"), case
+        assert isinstance(case["gpu"], bool), case
+
+
+@pytest.mark.parametrize("case", CASES["catalogue_names"], ids=lambda case: case["name"])
+def test_a_real_gpu_name_without_extra_specs_is_not_taken_for_a_gpu(case):
+    """Real names, specs unpublished: the function reads specs only, so even a GPU flavour's name
+    proves nothing without them (terraform/gpu.tf then needs gpu_extra_spec_check or the specs)."""
+    assert not gpu_flavor.flavor_has_gpu({})
+    assert gpu_flavor.gpu_requests({"name": case["name"]}) == []
