@@ -1,6 +1,10 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Show a message as an Ansible warning (the documentation is in plugins/modules/warn.py)."""
+"""Show a message as an Ansible warning (the documentation is in plugins/modules/warn.py).
+
+Why a plugin: ansible.builtin.debug prints but is no warning, and ansible.builtin.fail stops
+the run; a role that carries on without something asked for must leave a warning in the recap.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checks of the airflow role's Celery layout across the inventory: workers, scheduler, broker and queues.
 
-A filter rather than asserts: the checks read every worker's queues (host variables of other
+Why a filter, not asserts: the checks read every worker's queues (host variables of other
 hosts), and each refusal needs its own message naming the variable and the fix.
 """
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan Airflow's fernet key file for a run: keep, start, rotate to a new key, or drop old keys.
 
-A decision over three values (the file, the wanted key, the rotation record) that no Ansible
+Why a filter: a decision over three values (the file, the wanted key, the rotation record) that no Ansible
 module makes; kept in Python so each case has a unit test.
 """
 

@@ -1,6 +1,10 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cross-role check: does Airflow's database configuration match the database hosts?"""
+"""Cross-role check: does Airflow's database configuration match the database hosts?
+
+Why a filter: the comparison reads other hosts' variables and what the postgresql role's
+preflight noted there; no Ansible module compares across hosts and roles.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pg_hba.conf entries for every host of some inventory groups, each from its own address."""
+"""pg_hba.conf entries for every host of some inventory groups, each from its own address.
+
+Why a filter: no module builds pg_hba entries from inventory groups (community.postgresql's
+postgresql_pg_hba writes entries it is given); a Jinja loop for it was copied into four inventories.
+"""
 
 from __future__ import annotations
 

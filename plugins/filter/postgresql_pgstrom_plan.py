@@ -1,6 +1,10 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the postgresql role does about PG-Strom on a host, and the settings it then writes."""
+"""What the postgresql role does about PG-Strom on a host, and the settings it then writes.
+
+Why a filter: a decision over the GPU facts and the role's choices that no module makes,
+with many cases; in Python each has a unit test.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checks of the postgresql role's streaming replication variables, against the inventory and the primary."""
+"""Checks of the postgresql role's streaming replication variables, against the inventory and the primary.
+
+Why a filter: the checks read the primary's variables and preflight facts on another host;
+no module checks a replication layout, and each case has a unit test.
+"""
 
 from __future__ import annotations
 

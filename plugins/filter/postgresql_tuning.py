@@ -1,7 +1,11 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Derive a starting postgresql.conf for a host from its size and workload."""
+"""Derive a starting postgresql.conf for a host from its size and workload.
+
+Why a filter: no module computes settings (community.postgresql's postgresql_set applies
+them); the arithmetic on memory units is unreadable in Jinja and each rule has a unit test.
+"""
 
 from __future__ import annotations
 

@@ -2,8 +2,11 @@
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make Airflow's connections, variables and pools match a description, and create missing
-users, in one process (each airflow CLI call starts Airflow anew; ``airflow users create`` also
-takes the password on its command line, where ``ps`` shows it)."""
+users, in one process.
+
+Why a module: each airflow CLI call starts Airflow anew (seconds per object), and
+``airflow users create`` takes the password on its command line, where ``ps`` shows it.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,11 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Report the host's NVIDIA GPUs, driver and CUDA version, and whether PG-Strom can use them."""
+"""Report the host's NVIDIA GPUs, driver and CUDA version, and whether PG-Strom can use them.
+
+Why a module: no Ansible module or fact reports GPUs, their driver and CUDA version; this runs
+on the host and parses sysfs, procfs and nvidia-smi (module_utils/gpu_detection.py).
+"""
 
 from __future__ import annotations
 

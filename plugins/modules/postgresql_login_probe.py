@@ -1,7 +1,11 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Try a PostgreSQL login with nothing but Python's standard library."""
+"""Try a PostgreSQL login with nothing but Python's standard library.
+
+Why a module: community.postgresql's modules need psycopg on the host; the preflight tries
+the login before anything is installed (module_utils/postgresql_login.py).
+"""
 
 from __future__ import annotations
 

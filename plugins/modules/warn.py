@@ -1,7 +1,10 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, DataTech platform team
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Documentation of the warn action (the code is in plugins/action/warn.py)."""
+"""Documentation of the warn action (the code is in plugins/action/warn.py).
+
+Why a plugin: see plugins/action/warn.py (ansible.builtin.debug is no warning, fail stops).
+"""
 
 from __future__ import annotations
 
