@@ -10,8 +10,10 @@ batch (asset ``mlops_customer_events``), or by hand:
 ``{"batch_id": ...}``, set by the ingest's ``publish``); the run trains on that batch's
 customers, whatever was published since. Several events in one run: the newest. A run with
 no such event (by hand, from the REST API, an older event) trains on the latest batch in
-``<customers table>_batches`` and says so in the task log. Reruns of a batch give the same
-result: the features are read in customer order, the split and the model use ``SEED``.
+``<customers table>_batches`` and says so in the task log. A batch's customers are those
+whose published row came from it (a later batch that publishes a customer again takes it
+over), with all their events. Reruns of a batch give the same result: the features are read
+in customer order, the split and the model use ``SEED``.
 
 ``extract_features`` computes per-customer features in PostgreSQL with one aggregate
 (COUNT/SUM/AVG/STDDEV over a join, GROUP BY customer): the query shape PG-Strom offloads to
@@ -44,8 +46,9 @@ http or https, host, port, login and password of an MLflow user; extra ``server_
 the CA file for HTTPS), the training task logs a run in the experiment named after this DAG
 (params incl. seed, batch id and library versions; metrics; the model when accepted) and
 registers the model as a version of ``REGISTERED_MODEL`` only when it passes the gate and its
-ROC AUC beats the version the alias ``champion`` points at; the alias then moves to it.
-Without the connection the task says so and logs nothing to MLflow.
+ROC AUC (on its own held-out customers) beats that of the version the alias ``champion``
+points at; the alias then moves to it. Without the connection the task says so and logs
+nothing to MLflow; with it, a server that does not answer fails the task (it is retried).
 
 The features can be read from a read replica of db01 (``mlops_features_conn_id``, a
 connection to it; empty: ``mlops_conn_id``): the heavy query then leaves db01 alone. Before
@@ -343,8 +346,10 @@ def old_layout_sql() -> str:
 
 def refuse_old_layout(hook, table: str, setting: str) -> None:
     """Stop with the fix when the table was made keyed by run id (before batches were published)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     if hook.get_first(old_layout_sql(), parameters={"table": table})[0]:
-        raise RuntimeError(
+        raise AirflowFailException(
             f"{table} ({setting}) has the layout of an earlier version of {DAG_ID} (keyed by run id, no batch_id): "
             f"keep it under another name (ALTER TABLE {table} RENAME TO {table.split('.')[1]}_by_run) "
             "or set the variable to a new table; the next run creates the table keyed by batch"

@@ -222,3 +222,18 @@ def test_bad_batch_fails_loudly_and_publishes_nothing(dags, sql, tmp_path, monke
         "events of known customers (1 rows)",
     ):
         assert check in log, check
+
+
+def test_a_table_of_the_earlier_layout_is_refused_with_the_fix(postgres, sql):
+    """Tables keyed by run id (before batches) are not written into: the message says what to do."""
+    import mlops_train_churn_model as train
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from airflow.sdk.exceptions import AirflowFailException
+
+    sql("CREATE TABLE IF NOT EXISTS ml.metrics_by_run (run_id text, metric text, value float8)")
+    sql("CREATE TABLE IF NOT EXISTS ml.metrics_by_batch (batch_id text, metric text, value float8)")
+    hook = PostgresHook(postgres_conn_id="mlops_db")
+    with pytest.raises(AirflowFailException, match=r"ALTER TABLE ml.metrics_by_run RENAME TO metrics_by_run_by_run"):
+        train.refuse_old_layout(hook, "ml.metrics_by_run", "mlops_metrics_table")
+    train.refuse_old_layout(hook, "ml.metrics_by_batch", "mlops_metrics_table")
+    train.refuse_old_layout(hook, "ml.not_created_yet", "mlops_metrics_table")
