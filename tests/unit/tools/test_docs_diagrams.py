@@ -18,7 +18,7 @@ def element(name: str, attributes: dict | None = None, children=(), shadow=()) -
 
 
 def drawing(role: str = "flowchart-v2", groups: int = 1) -> dict:
-    svg = element("svg", {"aria-roledescription": role}, [element("g") for _ in range(groups)])
+    svg = element("svg", {"aria-roledescription": role}, [element("g")] * groups)
     return element("DIV", {"class": "mermaid"}, shadow=[{"nodeName": "#document-fragment", "children": [svg]}])
 
 
