@@ -12,7 +12,8 @@ airflow_alert_webhook_url and airflow_alert_webhook_kind); the role writes them 
 Airflow variable ``mlops_alerts`` and the connections it names:
 
     {"email_to": ["ml-team@example.com"], "smtp_conn_id": "smtp_default",
-     "webhook_conn_id": "mlops_alerts_webhook", "webhook_kind": "slack"}
+     "webhook_conn_id": "mlops_alerts_webhook", "webhook_kind": "slack",
+     "ui_url": "https://airflow.example.com"}
 
 No variable or no channel (a laptop, the DAG tests' own runs): the failure is logged, nothing
 is sent. A callback never raises: a relay or webhook that does not answer is logged in the
@@ -51,8 +52,8 @@ def alert_settings() -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
-def failure_facts(context: dict[str, Any]) -> dict[str, Any]:
-    """What an alert says: DAG, task, run, try, error and the log's address."""
+def failure_facts(context: dict[str, Any], ui_url: str = "") -> dict[str, Any]:
+    """What an alert says: DAG, task, run, try, error and the log's address (at ui_url, when given)."""
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
     error = context.get("exception")
@@ -64,7 +65,7 @@ def failure_facts(context: dict[str, Any]) -> dict[str, Any]:
         "run_id": getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None),
         "try_number": getattr(ti, "try_number", None),
         "error": _error_text(error),
-        "log_url": _log_url(ti),
+        "log_url": _log_url(ti, ui_url),
     }
 
 
@@ -75,12 +76,17 @@ def _error_text(error: Any) -> str | None:
     return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS] + " [...]"
 
 
-def _log_url(ti: Any) -> str | None:
+def _log_url(ti: Any, ui_url: str) -> str | None:
+    """Airflow's link to the task's log, on the UI's address: Airflow builds it on [api] base_url,
+    which the role leaves alone (the UI serves on whatever address reaches it)."""
     try:
-        return getattr(ti, "log_url", None)
+        url = getattr(ti, "log_url", None)
     except Exception:  # no way to build it: the alert goes without it
         log.exception("No log URL for the alert")
         return None
+    if url and ui_url and "/dags/" in url:
+        url = ui_url.rstrip("/") + url[url.index("/dags/") :]
+    return url
 
 
 def subject(facts: dict[str, Any]) -> str:
@@ -140,8 +146,8 @@ def send_webhook(settings: dict[str, Any], facts: dict[str, Any]) -> None:
 def notify_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: send the failure to every configured channel; never raise."""
     try:
-        facts = failure_facts(context)
         settings = alert_settings()
+        facts = failure_facts(context, settings.get("ui_url") or "")
         channels = []
         if settings.get("email_to"):
             channels.append(("e-mail", send_email))

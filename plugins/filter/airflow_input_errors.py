@@ -175,6 +175,7 @@ TYPES = {
     "alert_email_to": [str],
     "alert_webhook_url": str,
     "alert_webhook_kind": str,
+    "alert_ui_url": str,
     "smtp_host": str,
     "smtp_port": int,
     "smtp_user": str,
@@ -459,6 +460,12 @@ def _alert_errors(cfg):
     if host:
         errors.extend(_smtp_errors(cfg, host))
     errors.extend(_webhook_errors(cfg))
+    ui_url = cfg.get("alert_ui_url") or ""
+    if ui_url and not _is_http_url(ui_url):
+        errors.append(
+            f"airflow_alert_ui_url: {ui_url[:80]!r} is not an http(s) URL with a host; give the address people "
+            "open Airflow's UI at, like https://airflow.example.com, or leave it empty."
+        )
     errors.extend(_alert_object_errors(cfg))
     return errors
 
@@ -502,24 +509,28 @@ def _webhook_errors(cfg):
         errors.append(f"airflow_alert_webhook_kind: {kind[:40]!r} is none of {', '.join(WEBHOOK_KINDS)}; choose one.")
     if not url:
         return errors
-    try:
-        parts = urllib.parse.urlsplit(url)
-        valid = (
-            not re.search(r"\s", url) and parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-        )
-    except ValueError:  # a port that is not a number or out of range, a broken [IPv6] host
-        valid = False
-    if not valid:
+    if not _is_http_url(url):
         errors.append(
             "airflow_alert_webhook_url is not an http(s) URL with a host (the value is not shown: it is a "
             "secret); give the whole address the channel gave you, like https://hooks.slack.com/services/T0/B0/XXXX."
         )
-    elif parts.username is not None or parts.password is not None:
+    elif "@" in urllib.parse.urlsplit(url).netloc:
         errors.append(
             "airflow_alert_webhook_url holds a user and password before the host; give the URL without them "
             "(a webhook's secret is in its path or query)."
         )
     return errors
+
+
+def _is_http_url(url):
+    """An http or https URL with a host (and a valid port, if any), without spaces."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return (
+            not re.search(r"\s", url) and parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        )
+    except ValueError:  # a port that is not a number or out of range, a broken [IPv6] host
+        return False
 
 
 def _alert_object_errors(cfg):

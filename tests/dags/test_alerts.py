@@ -56,6 +56,7 @@ PROBE = textwrap.dedent(
 )
 RECIPIENTS = ["ml-team@example.com", "on-call@example.com"]
 SMTP_LOGIN = ("alerts", "relay-secret")
+UI_URL = "https://airflow.example.com"
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,7 @@ def configure(monkeypatch, *, smtp_port: int, webhook_kind: str, webhook_url: st
         "smtp_conn_id": "smtp_default",
         "webhook_conn_id": "mlops_alerts_webhook",
         "webhook_kind": webhook_kind,
+        "ui_url": UI_URL,
     }
     smtp = {
         "conn_type": "smtp",
@@ -141,7 +143,8 @@ def test_a_failed_task_mails_and_posts_to_slack(probe, receivers, monkeypatch):
     assert mail.message["Subject"] == f"[Airflow] task alerts_probe.breaks failed (run {run.run_id}, try 1)"
     for fact in ("Task: breaks", "DAG: alerts_probe", "Try: 1", "RuntimeError: the probe fails on purpose"):
         assert fact in mail.text, mail.text
-    assert f"/dags/alerts_probe/runs/{quote(run.run_id)}/tasks/breaks?try_number=1" in mail.text  # the log
+    log_url = f"{UI_URL}/dags/alerts_probe/runs/{quote(run.run_id)}/tasks/breaks?try_number=1"
+    assert f"Log: {log_url}" in mail.text and f'href="{log_url}"' in mail.text
 
     assert len(received.posts) == 1, received
     post = received.posts[0]
@@ -168,7 +171,7 @@ def test_a_failed_task_posts_json_to_an_http_webhook(probe, receivers, monkeypat
         1,
     )
     assert fields["error"] == "RuntimeError: the probe fails on purpose"
-    assert fields["log_url"].endswith("/tasks/breaks?try_number=1")
+    assert fields["log_url"] == f"{UI_URL}/dags/alerts_probe/runs/{quote(run.run_id)}/tasks/breaks?try_number=1"
     assert "Task: breaks" in fields["text"]
     assert len(received.mails) == 1
 

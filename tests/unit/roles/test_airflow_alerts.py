@@ -13,7 +13,7 @@ from playbook_runner import run_playbook_json
 ROOT = Path(__file__).resolve().parents[3]
 
 PLAY = f"""
-- hosts: localhost
+- hosts: air01
   gather_facts: false
   tasks:
     - ansible.builtin.include_vars: {ROOT}/roles/airflow/defaults/main.yml
@@ -26,7 +26,7 @@ PLAY = f"""
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXX"
 CASES = {
-    "none": ({}, [], {"email_to": [], "webhook_conn_id": "", "webhook_kind": "slack"}),
+    "none": ({}, [], {"email_to": [], "webhook_conn_id": "", "webhook_kind": "slack", "ui_url": "http://air01:8080"}),
     "mail-and-slack": (
         {
             "airflow_alert_email_to": ["ml-team@example.com"],
@@ -35,6 +35,8 @@ CASES = {
             "airflow_smtp_password": "relay-secret",
             "airflow_smtp_mail_from": "airflow@example.com",
             "airflow_alert_webhook_url": SLACK_URL,
+            "airflow_https_enabled": True,
+            "airflow_https_names": ["airflow.example.com", "air01"],
         },
         [
             {
@@ -59,7 +61,12 @@ CASES = {
                 "extra": {"timeout": 30},
             },
         ],
-        {"email_to": ["ml-team@example.com"], "webhook_conn_id": "mlops_alerts_webhook", "webhook_kind": "slack"},
+        {
+            "email_to": ["ml-team@example.com"],
+            "webhook_conn_id": "mlops_alerts_webhook",
+            "webhook_kind": "slack",
+            "ui_url": "https://airflow.example.com",
+        },
     ),
     "relay-only-and-http": (
         {
@@ -70,6 +77,7 @@ CASES = {
             "airflow_smtp_mail_from": "airflow@example.com",
             "airflow_alert_webhook_url": "https://chat.example.com:8443/hooks/abc?token=x",
             "airflow_alert_webhook_kind": "http",
+            "airflow_alert_ui_url": "https://airflow.example.com:8443/",
         },
         [
             {
@@ -94,7 +102,12 @@ CASES = {
             },
         ],
         # A relay with no recipients: smtp_default for the DAGs' own mail, no e-mail alerts.
-        {"email_to": [], "webhook_conn_id": "mlops_alerts_webhook", "webhook_kind": "http"},
+        {
+            "email_to": [],
+            "webhook_conn_id": "mlops_alerts_webhook",
+            "webhook_kind": "http",
+            "ui_url": "https://airflow.example.com:8443/",
+        },
     ),
 }
 
@@ -107,9 +120,9 @@ def rendered(tmp_path_factory):
     for case, (inputs, _, _) in CASES.items():
         (work / f"{case}.json").write_text(json.dumps(inputs))
         output = run_playbook_json(
-            ["-i", "localhost,", "-c", "local", "-e", f"@{work / case}.json", str(work / "play.yml")], work, work
+            ["-i", "air01,", "-c", "local", "-e", f"@{work / case}.json", str(work / "play.yml")], work, work
         )
-        results[case] = output["plays"][0]["tasks"][-1]["hosts"]["localhost"]["msg"]
+        results[case] = output["plays"][0]["tasks"][-1]["hosts"]["air01"]["msg"]
     return results
 
 

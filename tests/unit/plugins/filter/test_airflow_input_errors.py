@@ -42,6 +42,7 @@ GOOD = {
     "alert_email_to": ["ml-team@example.com", "on-call+airflow@example.co.uk"],
     "alert_webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX",
     "alert_webhook_kind": "slack",
+    "alert_ui_url": "https://airflow.example.com",
     "smtp_host": "smtp.example.com",
     "smtp_port": 587,
     "smtp_user": "alerts",
@@ -322,6 +323,11 @@ CASES = {
         {"alert_webhook_url": "https://bot:s3cret@hooks.example.com/x"},
         "airflow_alert_webhook_url holds a user and password",
         "without them",
+    ),
+    "ui-url-no-scheme": (
+        {"alert_ui_url": "airflow.example.com"},
+        "airflow_alert_ui_url: 'airflow.example.com' is not an http(s) URL",
+        "leave it empty",
     ),
     "webhook-kind": ({"alert_webhook_kind": "telegram"}, "airflow_alert_webhook_kind: 'telegram'", "slack, http"),
     "alert-variable-set-twice": (
