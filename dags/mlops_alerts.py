@@ -25,8 +25,6 @@ puts the deployed DAG folder on the path of Airflow's Python).
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 import urllib.parse
 from typing import Any
@@ -111,6 +109,8 @@ def text(facts: dict[str, Any]) -> str:
 
 
 def send_email(settings: dict[str, Any], facts: dict[str, Any]) -> None:
+    import html
+
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     body = f"<pre>{html.escape(text(facts))}</pre>"
@@ -121,6 +121,8 @@ def send_email(settings: dict[str, Any], facts: dict[str, Any]) -> None:
 
 
 def send_webhook(settings: dict[str, Any], facts: dict[str, Any]) -> None:
+    import json
+
     conn_id, kind = settings["webhook_conn_id"], settings.get("webhook_kind") or "slack"
     if kind == "slack":
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
