@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.sdk import Asset, dag, task
+from mlops_alerts import notify_failure
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -244,6 +245,7 @@ def predict(model_path: str, features_path: Path) -> list[tuple[str, float, bool
         "retry_delay": pendulum.duration(minutes=2),
         "execution_timeout": pendulum.duration(minutes=30),
         "pool": "training",
+        "on_failure_callback": notify_failure,  # e-mail and webhook, as the operator configured
     },
     dagrun_timeout=pendulum.duration(hours=2),
     doc_md=__doc__,
