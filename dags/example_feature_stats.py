@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
+from mlops_alerts import notify_failure
 
 CONN_ID = "mlops_db"
 
@@ -18,7 +19,12 @@ CONN_ID = "mlops_db"
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["example", "features"],
-    default_args={"owner": "ml-platform", "retries": 1, "retry_delay": pendulum.duration(minutes=1)},
+    default_args={
+        "owner": "ml-platform",
+        "retries": 1,
+        "retry_delay": pendulum.duration(minutes=1),
+        "on_failure_callback": notify_failure,  # e-mail and webhook, as the operator configured
+    },
     dagrun_timeout=pendulum.duration(minutes=30),
 )
 def example_feature_stats():

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.sdk import Asset, dag, task
+from mlops_alerts import notify_failure
 from mlops_common import variables
 
 if TYPE_CHECKING:
@@ -193,6 +194,7 @@ def failed_checks(results: dict[str, int]) -> list[str]:
         "retries": 2,
         "retry_delay": pendulum.duration(minutes=1),
         "execution_timeout": pendulum.duration(minutes=15),
+        "on_failure_callback": notify_failure,  # e-mail and webhook, as the operator configured
     },
     dagrun_timeout=pendulum.duration(minutes=60),
     doc_md=__doc__,

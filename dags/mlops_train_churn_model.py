@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.sdk import Asset, dag, task
+from mlops_alerts import notify_failure
 from mlops_common import variables
 
 if TYPE_CHECKING:
@@ -93,8 +94,9 @@ SETTINGS = {
     "mlops_min_roc_auc": "0.65",
 }
 MODEL_NAME = "churn_logistic_regression"
-# The registered model in MLflow, and the alias of its best version.
-REGISTERED_MODEL = "mlops_churn_model"
+# The registered model in MLflow (the handbook's notebooks load it by this name), and the
+# alias of its best version.
+REGISTERED_MODEL = "churn_logistic_regression"
 CHAMPION = "champion"
 MLFLOW_CONN_ID = "mlops_mlflow"
 SEED = 42
@@ -495,6 +497,7 @@ def track_in_mlflow(env: dict[str, str], record: dict, model, features: Path, ac
         "retry_delay": pendulum.duration(minutes=2),
         "execution_timeout": pendulum.duration(minutes=30),
         "pool": "training",
+        "on_failure_callback": notify_failure,  # e-mail and webhook, as the operator configured
     },
     dagrun_timeout=pendulum.duration(hours=2),
     doc_md=__doc__,

@@ -3,6 +3,9 @@
 The role variable pages (operators/variables/<role>.md) are generated while the site is
 built, from each role's meta/argument_specs.yml with tools/role_docs.py: the same rendering
 as the role READMEs, never a committed copy that could go stale.
+
+Mermaid is served with the site (javascripts/mermaid.min.js, listed in extra_javascript) from
+the npm package scripts/lib/docs.sh fetched into .build/mermaid: not committed, not from a CDN.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED_DIR = "operators/variables"
+MERMAID_SOURCE = ROOT / ".build" / "mermaid" / "mermaid.min.js"
+MERMAID_URI = "javascripts/mermaid.min.js"
 NOTE = (
     "!!! note\n"
     "    Generated from `roles/{role}/meta/argument_specs.yml` when the handbook is built; "
@@ -45,6 +50,12 @@ def on_files(files, config):
         if files.get_file_from_path(src_uri) is not None:
             raise PluginError(f"docs/{src_uri} is generated during the build; remove the file from docs/")
         files.append(File.generated(config, src_uri, content=content))
+    if not MERMAID_SOURCE.is_file():
+        raise PluginError(
+            f"{MERMAID_SOURCE.relative_to(ROOT)} is missing: build the handbook with "
+            "`bash scripts/lib/docs.sh` (or `... serve`), which fetches mermaid from the npm registry"
+        )
+    files.append(File.generated(config, MERMAID_URI, abs_src_path=str(MERMAID_SOURCE)))
     return files
 
 

@@ -16,8 +16,9 @@ author: DataTech platform team
 description:
   - Checks what argument specs cannot (formats, ranges, duplicates, ports shared by two
     services, paths and system folders, the service account, host names, the controller's
-    DAG folder) and returns every problem found, each message naming the variable and the fix.
-    An empty list means the input is good.
+    DAG folder, the failure alerts' addresses, SMTP relay and webhook URL) and returns every
+    problem found, each message naming the variable and the fix. An empty list means the
+    input is good.
   - Types come first, and alone when wrong. Argument specs validate a converted copy, so the
     variables still hold a number, list or dict where a string is expected (or a quoted number).
   - The role calls it in its preflight, before anything changes on the host.
@@ -50,6 +51,7 @@ import ipaddress
 import os
 import posixpath
 import re
+import urllib.parse
 
 from ansible_collections.datatech.mlops.plugins.plugin_utils.input_checks import (
     clean_path,
@@ -168,7 +170,19 @@ TYPES = {
         }
     ],
     "pools": [{"name": str, "slots": int, "description": str}],
+    "variables": dict,
     "config": dict,
+    "alert_email_to": [str],
+    "alert_webhook_url": str,
+    "alert_webhook_kind": str,
+    "alert_ui_url": str,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_user": str,
+    "smtp_password": str,
+    "smtp_starttls": bool,
+    "smtp_ssl": bool,
+    "smtp_mail_from": str,
 }
 
 
@@ -416,6 +430,129 @@ def _content_errors(cfg):
     return errors
 
 
+# One address of an e-mail header: local@domain, no spaces, commas or angle brackets (a list
+# is a YAML list, one address per entry).
+EMAIL_ADDRESS = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+WEBHOOK_KINDS = ("slack", "http")
+# The variable and connections the role writes for the DAGs' failure callback
+# (dags/mlops_alerts.py); the inventory may not set them besides.
+ALERT_VARIABLE = "mlops_alerts"
+ALERT_SMTP_CONN_ID = "smtp_default"
+ALERT_WEBHOOK_CONN_ID = "mlops_alerts_webhook"
+
+
+def _alert_errors(cfg):
+    """Failure alerts: addresses, the SMTP relay, the webhook URL (never printed: it is a secret)."""
+    errors = []
+    recipients = cfg.get("alert_email_to") or []
+    for i, address in enumerate(recipients):
+        if not EMAIL_ADDRESS.fullmatch(address):
+            errors.append(
+                f"airflow_alert_email_to[{i}]: {address[:80]!r} is not an e-mail address; give one address "
+                "per list entry, like ml-team@example.com."
+            )
+    host = cfg.get("smtp_host") or ""
+    if recipients and not host:
+        errors.append(
+            "airflow_alert_email_to is set but airflow_smtp_host is empty; give the SMTP relay that sends "
+            "the alerts (e.g. smtp.example.com), or empty airflow_alert_email_to."
+        )
+    if host:
+        errors.extend(_smtp_errors(cfg, host))
+    errors.extend(_webhook_errors(cfg))
+    ui_url = cfg.get("alert_ui_url") or ""
+    if ui_url and not _is_http_url(ui_url):
+        errors.append(
+            f"airflow_alert_ui_url: {ui_url[:80]!r} is not an http(s) URL with a host; give the address people "
+            "open Airflow's UI at, like https://airflow.example.com, or leave it empty."
+        )
+    errors.extend(_alert_object_errors(cfg))
+    return errors
+
+
+def _smtp_errors(cfg, host):
+    errors = []
+    if not _is_host(host):
+        errors.append(
+            f"airflow_smtp_host: {host[:80]!r} is not a host name or an IP address; give only the host "
+            "(e.g. smtp.example.com), the port in airflow_smtp_port."
+        )
+    port = cfg.get("smtp_port", 587)
+    if not 1 <= port <= 65535:
+        errors.append(
+            f"airflow_smtp_port: {port!r} is out of range; use a TCP port between 1 and 65535 (587, 465, 25)."
+        )
+    if cfg.get("smtp_starttls", True) and cfg.get("smtp_ssl", False):
+        errors.append(
+            "airflow_smtp_starttls and airflow_smtp_ssl are both true; a relay speaks one of them: "
+            "STARTTLS (port 587: airflow_smtp_ssl false) or TLS from the start (port 465: airflow_smtp_starttls false)."
+        )
+    if bool(cfg.get("smtp_user")) != bool(cfg.get("smtp_password")):
+        errors.append(
+            "airflow_smtp_user and airflow_smtp_password go together: set both (the relay's login, the "
+            "password from the vault), or neither (a relay that takes mail without a login)."
+        )
+    mail_from = cfg.get("smtp_mail_from") or ""
+    if not EMAIL_ADDRESS.fullmatch(mail_from):
+        errors.append(
+            f"airflow_smtp_mail_from: {mail_from[:80]!r} is not an e-mail address; give the sender the relay "
+            "accepts, like airflow@example.com."
+        )
+    return errors
+
+
+def _webhook_errors(cfg):
+    url = cfg.get("alert_webhook_url") or ""
+    kind = cfg.get("alert_webhook_kind", "slack")
+    errors = []
+    if kind not in WEBHOOK_KINDS:
+        errors.append(f"airflow_alert_webhook_kind: {kind[:40]!r} is none of {', '.join(WEBHOOK_KINDS)}; choose one.")
+    if not url:
+        return errors
+    if not _is_http_url(url):
+        errors.append(
+            "airflow_alert_webhook_url is not an http(s) URL with a host (the value is not shown: it is a "
+            "secret); give the whole address the channel gave you, like https://hooks.slack.com/services/T0/B0/XXXX."
+        )
+    elif "@" in urllib.parse.urlsplit(url).netloc:
+        errors.append(
+            "airflow_alert_webhook_url holds a user and password before the host; give the URL without them "
+            "(a webhook's secret is in its path or query)."
+        )
+    return errors
+
+
+def _is_http_url(url):
+    """An http or https URL with a host (and a valid port, if any), without spaces."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return (
+            not re.search(r"\s", url) and parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        )
+    except ValueError:  # a port that is not a number or out of range, a broken [IPv6] host
+        return False
+
+
+def _alert_object_errors(cfg):
+    """The variable and connections the role makes for the alerts are not set twice."""
+    errors = []
+    if ALERT_VARIABLE in (cfg.get("variables") or {}):
+        errors.append(
+            f"airflow_variables: {ALERT_VARIABLE!r} is written by the role from airflow_alert_* and airflow_smtp_*; "
+            "remove it from airflow_variables and set those variables instead."
+        )
+    made = {ALERT_SMTP_CONN_ID: "airflow_smtp_*"} if cfg.get("smtp_host") else {}
+    if cfg.get("alert_webhook_url"):
+        made[ALERT_WEBHOOK_CONN_ID] = "airflow_alert_webhook_*"
+    for i, conn in enumerate(cfg.get("connections") or []):
+        if conn.get("conn_id") in made:
+            errors.append(
+                f"airflow_connections[{i}]: {conn.get('conn_id')!r} is made by the role from {made[conn.get('conn_id')]}; "
+                "remove this entry (or those variables)."
+            )
+    return errors
+
+
 CHECKS = (
     _version_errors,
     _account_errors,
@@ -426,6 +563,7 @@ CHECKS = (
     _path_errors,
     _count_errors,
     _content_errors,
+    _alert_errors,
 )
 
 

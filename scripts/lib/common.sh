@@ -45,6 +45,10 @@ install_system_packages() {  # $@: Debian packages
   fi
 }
 
+# npm, for the tools fetched from the npm registry (gitlab-ci-local, the handbook's mermaid):
+# Debian's (with its Node 18), unless a Node toolchain is there already.
+require_npm() { command -v npm >/dev/null || install_system_packages npm; }
+
 start_docker() {
   if docker info >/dev/null 2>&1; then return 0; fi
   log "starting dockerd"

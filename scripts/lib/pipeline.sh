@@ -22,8 +22,8 @@ LAB_VAULT_PASSWORD=lab-inventory-has-no-vault
 install_gitlab_ci_local() {
   local stamp="$NODE_DIR/.versions" want="node@$NODE_VERSION gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  # Debian's npm (with its Node 18) bootstraps the install, unless a Node toolchain is there already.
-  command -v npm >/dev/null || install_system_packages npm
+  # npm (require_npm: Debian's, with its Node 18) bootstraps the install.
+  require_npm
   log "installing $want into .build/node"
   rm -rf "$NODE_DIR"
   # shellcheck disable=SC2086  # two package specs

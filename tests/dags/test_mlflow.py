@@ -21,7 +21,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_ID = "mlops_train_churn_model"
-MODEL = "mlops_churn_model"
+MODEL = training.REGISTERED_MODEL
 
 
 def _states(run) -> dict[str, str]:
@@ -101,7 +101,7 @@ def test_training_is_tracked_and_registered_only_when_better(dags, client, sql, 
     capfd.readouterr()
     rerun = dags[DAG_ID].test(logical_date=None)
     assert rerun.state == "success", _states(rerun)
-    assert "does not beat mlops_churn_model@champion" in "".join(capfd.readouterr())
+    assert f"does not beat {MODEL}@champion" in "".join(capfd.readouterr())
     assert [r.data.metrics["roc_auc"] for r in _runs(client)] == [run.data.metrics["roc_auc"]] * 2
     assert _versions(client) == sorted([older, str(int(older) + 1)])
 

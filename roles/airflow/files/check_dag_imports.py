@@ -7,9 +7,9 @@ import sys
 
 from airflow.dag_processing.dagbag import DagBag
 
-# The folder on sys.path, as Airflow has it when it parses and runs DAGs (the bundle's path):
-# a DAG file may import a module beside it (dags/mlops_common.py).
-sys.path.append(sys.argv[1])
+# The release's own modules (dags/mlops_alerts.py, dags/mlops_common.py) first: the path of Airflow's Python names
+# the deployed release, which this one is about to replace.
+sys.path.insert(0, sys.argv[1])
 # safe_mode=False: import every .py file, not only those that mention "dag" and "airflow".
 bag = DagBag(dag_folder=sys.argv[1], safe_mode=False, load_op_links=False)
 for path, error in sorted(bag.import_errors.items()):

@@ -38,6 +38,18 @@ GOOD = {
     ],
     "pools": [{"name": "training", "slots": 2}],
     "config": {"scheduler": {"min_file_process_interval": 30}},
+    "variables": {"feature_table": "staging.features"},
+    "alert_email_to": ["ml-team@example.com", "on-call+airflow@example.co.uk"],
+    "alert_webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX",
+    "alert_webhook_kind": "slack",
+    "alert_ui_url": "https://airflow.example.com",
+    "smtp_host": "smtp.example.com",
+    "smtp_port": 587,
+    "smtp_user": "alerts",
+    "smtp_password": "relay-secret",
+    "smtp_starttls": True,
+    "smtp_ssl": False,
+    "smtp_mail_from": "airflow@example.com",
 }
 
 
@@ -239,6 +251,95 @@ CASES = {
         "without quotes",
     ),
     "type-config-list": ({"config": ["core"]}, "airflow_config: got a list, not a dict", "give a dict"),
+    # --- failure alerts -----------------------------------------------------------------
+    "alert-email-without-at": (
+        {"alert_email_to": ["ml-team.example.com"]},
+        "airflow_alert_email_to[0]: 'ml-team.example.com' is not an e-mail address",
+        "one address per list entry",
+    ),
+    "alert-email-two-in-one": (
+        {"alert_email_to": ["a@example.com, b@example.com"]},
+        "airflow_alert_email_to[0]",
+        "one address per list entry",
+    ),
+    "alert-email-a-string": (
+        {"alert_email_to": "ml-team@example.com"},
+        "airflow_alert_email_to: got a string, not a list",
+        "give a list",
+    ),
+    "alert-email-without-relay": (
+        {"alert_email_to": ["ml-team@example.com"], "smtp_host": ""},
+        "airflow_alert_email_to is set but airflow_smtp_host is empty",
+        "give the SMTP relay",
+    ),
+    "smtp-port-range": ({"smtp_port": 70000}, "airflow_smtp_port: 70000 is out of range", "between 1 and 65535"),
+    "smtp-port-zero": ({"smtp_port": 0}, "airflow_smtp_port: 0 is out of range", "between 1 and 65535"),
+    "smtp-host-with-port": (
+        {"smtp_host": "smtp.example.com:587"},
+        "airflow_smtp_host: 'smtp.example.com:587' is not a host name",
+        "airflow_smtp_port",
+    ),
+    "smtp-tls-twice": (
+        {"smtp_starttls": True, "smtp_ssl": True},
+        "airflow_smtp_starttls and airflow_smtp_ssl are both true",
+        "port 465: airflow_smtp_starttls false",
+    ),
+    "smtp-user-without-password": (
+        {"smtp_password": ""},
+        "airflow_smtp_user and airflow_smtp_password go together",
+        "set both",
+    ),
+    "smtp-starttls-a-string": (
+        {"smtp_starttls": "yes"},
+        "airflow_smtp_starttls: got a string, not true or false",
+        "without quotes",
+    ),
+    "smtp-mail-from-missing": (
+        {"smtp_mail_from": ""},
+        "airflow_smtp_mail_from: '' is not an e-mail address",
+        "airflow@example.com",
+    ),
+    "webhook-not-http": (
+        {"alert_webhook_url": "ftp://hooks.example.com/x"},
+        "airflow_alert_webhook_url is not an http(s) URL with a host",
+        "https://hooks.slack.com/services/",
+    ),
+    "webhook-no-scheme": (
+        {"alert_webhook_url": "hooks.slack.com/services/T0/B0/X"},
+        "airflow_alert_webhook_url is not an http(s) URL",
+        "the whole address",
+    ),
+    "webhook-bad-port": (
+        {"alert_webhook_url": "https://hooks.example.com:99999/x"},
+        "airflow_alert_webhook_url is not an http(s) URL",
+        "the whole address",
+    ),
+    "webhook-with-space": (
+        {"alert_webhook_url": "https://hooks.example.com/a b"},
+        "airflow_alert_webhook_url is not an http(s) URL",
+        "the whole address",
+    ),
+    "webhook-with-userinfo": (
+        {"alert_webhook_url": "https://bot:s3cret@hooks.example.com/x"},
+        "airflow_alert_webhook_url holds a user and password",
+        "without them",
+    ),
+    "ui-url-no-scheme": (
+        {"alert_ui_url": "airflow.example.com"},
+        "airflow_alert_ui_url: 'airflow.example.com' is not an http(s) URL",
+        "leave it empty",
+    ),
+    "webhook-kind": ({"alert_webhook_kind": "telegram"}, "airflow_alert_webhook_kind: 'telegram'", "slack, http"),
+    "alert-variable-set-twice": (
+        {"variables": {"mlops_alerts": "{}"}},
+        "airflow_variables: 'mlops_alerts' is written by the role",
+        "set those variables instead",
+    ),
+    "smtp-connection-set-twice": (
+        {"connections": [{"conn_id": "smtp_default", "conn_type": "smtp", "host": "mail"}]},
+        "airflow_connections[0]: 'smtp_default' is made by the role from airflow_smtp_*",
+        "remove this entry",
+    ),
 }
 
 
@@ -253,6 +354,24 @@ def test_each_problem_is_named_with_its_fix(changes, names, fix):
 def test_messages_never_contain_secrets():
     cfg = with_changes(fernet_key="not-a-key-s3cret", db_port=0)
     assert all("s3cret" not in message for message in check(cfg))
+
+
+@pytest.mark.parametrize("url", ["ftp://x.example/s3cret", "https://u:s3cret@x.example/", "https://x.example/s3cret a"])
+def test_alert_messages_never_show_the_webhook_url(url):
+    errors = check(with_changes(alert_webhook_url=url))
+    assert errors and all("s3cret" not in message for message in errors)
+
+
+def test_no_alert_channel_is_good_input():
+    cfg = with_changes(alert_email_to=[], alert_webhook_url="", smtp_host="", smtp_user="", smtp_password="")
+    assert check({**cfg, "smtp_mail_from": ""}) == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/hook", "https://chat.example.com/hooks/abc?token=x", "https://[fd00::5]/hook"]
+)
+def test_webhook_urls_accepted(url):
+    assert check(with_changes(alert_webhook_url=url, alert_webhook_kind="http")) == []
 
 
 @pytest.mark.parametrize(
