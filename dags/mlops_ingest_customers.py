@@ -1,6 +1,7 @@
 """Ingest a batch of customer data into db01 and refuse it loudly when the data is bad.
 
-A template for data-ingest DAGs. Each run is one batch (its id is the run id):
+A template for data-ingest DAGs. Each run is one batch, whose id is the run's logical date
+(ISO 8601) where it has one, else the run id (a run started with no logical date):
 
     create_tables -> load_batch -> check_quality -> publish (asset mlops_customer_events)
 
@@ -10,7 +11,15 @@ header line with the columns below), or, when that variable is empty, from a gen
 batch of ``mlops_ingest_customers`` synthetic customers. ``check_quality`` runs SQL checks
 on the staged batch; any failure fails the task at once (no retries) with every failed check
 in the message, and the batch stays in staging for inspection. Only a clean batch is
-published, in one transaction, and the training DAG (mlops_train_churn_model) runs on it.
+published, in one transaction that also lists it in ``<customers table>_batches``; the asset
+event carries the batch id in its ``extra`` (``{"batch_id": ...}``), and the training DAG
+(mlops_train_churn_model) trains on that batch.
+
+A batch is the same data every time it is ingested (a retry, a cleared task, another run for
+the same logical date): the generated batch's random seed comes from the batch id and its
+clock from the run's logical date (or, in a run with no logical date, the time the run was
+queued for, ``run_after``), never from the time the task happens to run; publishing replaces
+the batch's earlier rows. A CSV batch is the files as they are.
 
 Where things are: connection id, tables and the source folder come from Airflow variables
 (defaults below); the database host is only in the Airflow connection.
@@ -18,12 +27,12 @@ Where things are: connection id, tables and the source folder come from Airflow 
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.sdk import Asset, dag, task
 from mlops_alerts import notify_failure
+from mlops_common import variables
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -48,39 +57,22 @@ PLANS = ("basic", "standard", "premium")
 CHANNELS = ("web", "app", "store")
 CUSTOMER_COLUMNS = ("customer_id", "plan", "tenure_months", "monthly_fee", "churned")
 EVENT_COLUMNS = ("customer_id", "event_time", "amount", "channel", "support_ticket")
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def create_schema_sql(schema: str) -> str:
-    """CREATE SCHEMA only where it is missing: CREATE SCHEMA IF NOT EXISTS needs the right to
-    create schemas in the database even when the schema exists, and the DAGs' user has rights
-    on the schemas the platform made (staging, ml), not on the database."""
-    if not _IDENTIFIER.match(schema):
-        raise ValueError(f"{schema!r}: expected a plain schema name")
-    return f"DO $$BEGIN IF to_regnamespace('{schema}') IS NULL THEN CREATE SCHEMA {schema}; END IF; END$$"
-
-
-def variables(defaults: dict[str, str]) -> dict[str, str]:
-    """Templates that Airflow renders when a task runs: each variable's value, or its default."""
-    return {key: f"{{{{ var.value.get('{key}', '{default}') }}}}" for key, default in defaults.items()}
-
-
-def table_name(value: str, setting: str) -> str:
-    """A schema-qualified table name from a variable, refused unless it is plain schema.table."""
-    if not _TABLE_NAME.match(value):
-        raise ValueError(f"Airflow variable {setting} = {value!r}: expected schema.table (letters, digits, _)")
-    return value
 
 
 def staging_tables(settings: dict[str, str]) -> tuple[str, str]:
     """The staging tables of the customers and events tables: <staging schema>.<table>_incoming."""
-    schema = settings["mlops_staging_schema"]
-    if not _IDENTIFIER.match(schema):
-        raise ValueError(f"Airflow variable mlops_staging_schema = {schema!r}: expected a plain schema name")
+    from mlops_common import staging_table, table_name
+
     customers = table_name(settings["mlops_customers_table"], "mlops_customers_table")
     events = table_name(settings["mlops_events_table"], "mlops_events_table")
-    return f"{schema}.{customers.split('.')[1]}_incoming", f"{schema}.{events.split('.')[1]}_incoming"
+    schema = settings["mlops_staging_schema"]
+    return staging_table(schema, customers), staging_table(schema, events)
+
+
+def batch_id(run_id: str, logical_date: datetime | None) -> str:
+    """The batch a run ingests: its logical date (the same batch for every run of that date),
+    else its run id."""
+    return logical_date.isoformat() if logical_date else run_id
 
 
 def batch_seed(batch_id: str) -> int:
@@ -88,6 +80,12 @@ def batch_seed(batch_id: str) -> int:
     import hashlib
 
     return int(hashlib.sha256(batch_id.encode()).hexdigest()[:8], 16)
+
+
+def batch_time(logical_date: datetime | None, run_after: datetime) -> datetime:
+    """The batch's clock: the run's logical date, or when the run was queued for (a run with no
+    logical date). Both stay the same when the run is retried or cleared, unlike now()."""
+    return logical_date or run_after
 
 
 def generate_batch(seed: int, customers: int, as_of: datetime) -> tuple[list[tuple], list[tuple]]:
@@ -204,8 +202,9 @@ def failed_checks(results: dict[str, int]) -> list[str]:
 def mlops_ingest_customers():
     @task(multiple_outputs=False)
     def create_tables(settings: dict[str, str]) -> dict[str, str]:
-        """Create the schemas, the published tables and their staging tables when missing."""
+        """Create the schemas, the published tables, their staging tables and the batch list when missing."""
         from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from mlops_common import batches_table, create_schema_sql, table_name
 
         customers = table_name(settings["mlops_customers_table"], "mlops_customers_table")
         events = table_name(settings["mlops_events_table"], "mlops_events_table")
@@ -228,67 +227,78 @@ def mlops_ingest_customers():
                 ),
                 f"CREATE TABLE IF NOT EXISTS {events} ({event_columns}, batch_id text NOT NULL)",
                 f"CREATE INDEX IF NOT EXISTS {events.split('.')[1]}_customer_idx ON {events} (customer_id)",
+                f"CREATE INDEX IF NOT EXISTS {customers.split('.')[1]}_batch_idx ON {customers} (batch_id)",
+                (
+                    f"CREATE TABLE IF NOT EXISTS {batches_table(customers)} (batch_id text PRIMARY KEY, "
+                    "published_at timestamptz NOT NULL, customers integer NOT NULL, events integer NOT NULL)"
+                ),
             ]
         )
         return {"customers": staged_customers, "events": staged_events}
 
     @task(multiple_outputs=False)
-    def load_batch(settings: dict[str, str], staged: dict[str, str], run_id: str | None = None) -> dict[str, int]:
+    def load_batch(
+        settings: dict[str, str],
+        staged: dict[str, str],
+        run_id: str | None = None,
+        logical_date=None,
+        dag_run=None,
+    ) -> dict:
         """Put the batch into the staging tables (a retry replaces its own earlier rows)."""
-        from datetime import UTC, datetime
         from pathlib import Path
 
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
+        batch = batch_id(run_id, logical_date)
         source = settings["mlops_ingest_source_dir"]
         if source:
             customers = read_csv_rows(Path(source) / "customers.csv", CUSTOMER_COLUMNS)
             events = read_csv_rows(Path(source) / "customer_events.csv", EVENT_COLUMNS)
+            print(f"batch {batch}: {len(customers)} customers and {len(events)} events from {source}")
         else:
-            customers, events = generate_batch(
-                batch_seed(run_id), int(settings["mlops_ingest_customers"]), datetime.now(UTC)
-            )
+            as_of = batch_time(logical_date, dag_run.run_after)
+            print(f"batch {batch}: {settings['mlops_ingest_customers']} customers generated as of {as_of}")
+            customers, events = generate_batch(batch_seed(batch), int(settings["mlops_ingest_customers"]), as_of)
         hook = PostgresHook(postgres_conn_id=settings["mlops_conn_id"])
         hook.run(
             [
                 f"DELETE FROM {staged['customers']} WHERE batch_id = %(batch)s",
                 f"DELETE FROM {staged['events']} WHERE batch_id = %(batch)s",
             ],
-            parameters={"batch": run_id},
+            parameters={"batch": batch},
         )
-        copy_rows(hook, staged["customers"], ("batch_id", *CUSTOMER_COLUMNS), [(run_id, *row) for row in customers])
-        copy_rows(hook, staged["events"], ("batch_id", *EVENT_COLUMNS), [(run_id, *row) for row in events])
-        return {"customers": len(customers), "events": len(events)}
+        copy_rows(hook, staged["customers"], ("batch_id", *CUSTOMER_COLUMNS), [(batch, *row) for row in customers])
+        copy_rows(hook, staged["events"], ("batch_id", *EVENT_COLUMNS), [(batch, *row) for row in events])
+        return {"batch_id": batch, "customers": len(customers), "events": len(events)}
 
     @task(retries=0, multiple_outputs=False)
-    def check_quality(
-        settings: dict[str, str], staged: dict[str, str], loaded: dict[str, int], run_id: str | None = None
-    ) -> dict[str, int]:
+    def check_quality(settings: dict[str, str], staged: dict[str, str], loaded: dict) -> dict:
         """Run every check on the staged batch; fail (without retrying) when any finds bad rows."""
         from airflow.providers.postgres.hooks.postgres import PostgresHook
         from airflow.sdk.exceptions import AirflowFailException
+        from mlops_common import table_name
 
         hook = PostgresHook(postgres_conn_id=settings["mlops_conn_id"])
         published = table_name(settings["mlops_customers_table"], "mlops_customers_table")
         results = {}
         for name, sql in quality_checks(staged["customers"], staged["events"], published).items():
-            results[name] = int(hook.get_first(sql, parameters={"batch": run_id})[0] or 0)
+            results[name] = int(hook.get_first(sql, parameters={"batch": loaded["batch_id"]})[0] or 0)
             print(f"{'FAILED' if results[name] else 'passed'}  {name}: {results[name]}")
         failed = failed_checks(results)
         if failed:
             raise AirflowFailException(
-                f"Data quality: batch {run_id} ({loaded['customers']} customers, {loaded['events']} events) "
+                f"Data quality: batch {loaded['batch_id']} ({loaded['customers']} customers, {loaded['events']} events) "
                 f"refused, {len(failed)} of {len(results)} checks failed: {'; '.join(failed)}. "
                 f"Nothing was published; the batch stays in {staged['customers']} and {staged['events']}."
             )
         return loaded
 
     @task(outlets=[CUSTOMER_EVENTS], multiple_outputs=False)
-    def publish(
-        settings: dict[str, str], staged: dict[str, str], checked: dict[str, int], run_id: str | None = None
-    ) -> dict[str, int]:
-        """Move the clean batch into the published tables in one transaction."""
+    def publish(settings: dict[str, str], staged: dict[str, str], checked: dict, outlet_events=None) -> dict:
+        """Move the clean batch into the published tables and list it, in one transaction; the
+        asset event names the batch, so that the training it triggers reads this batch."""
         from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from mlops_common import batches_table, table_name
 
         customers = table_name(settings["mlops_customers_table"], "mlops_customers_table")
         events = table_name(settings["mlops_events_table"], "mlops_events_table")
@@ -305,11 +315,17 @@ def mlops_ingest_customers():
                     f"INSERT INTO {events} ({', '.join(EVENT_COLUMNS)}, batch_id) SELECT {', '.join(EVENT_COLUMNS)}, batch_id "
                     f"FROM {staged['events']} WHERE batch_id = %(batch)s"
                 ),
+                (
+                    f"INSERT INTO {batches_table(customers)} (batch_id, published_at, customers, events) "
+                    "VALUES (%(batch)s, now(), %(customers)s, %(events)s) ON CONFLICT (batch_id) DO UPDATE "
+                    "SET published_at = EXCLUDED.published_at, customers = EXCLUDED.customers, events = EXCLUDED.events"
+                ),
                 f"DELETE FROM {staged['customers']} WHERE batch_id = %(batch)s",
                 f"DELETE FROM {staged['events']} WHERE batch_id = %(batch)s",
             ],
-            parameters={"batch": run_id},
+            parameters={"batch": checked["batch_id"], "customers": checked["customers"], "events": checked["events"]},
         )
+        outlet_events[CUSTOMER_EVENTS].extra = checked
         return checked
 
     settings = variables(SETTINGS)

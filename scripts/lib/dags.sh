@@ -14,10 +14,16 @@ make_dags_venv() {
   make_venv_from "$DAGS_VENV" -r "$DAGS_REQUIREMENTS" -r "$ROOT/dags/requirements.txt" -c "$AIRFLOW_CONSTRAINTS"
 }
 
-# The DAG tests start a throwaway PostgreSQL with the distribution's server binaries.
+# The MLflow tracking server the DAG tests start: full mlflow in a virtualenv of its own
+# (requirements-mlflow.txt), since its pins clash with Airflow's.
+MLFLOW_VENV="$BUILD/venv-mlflow"
+make_mlflow_venv() { make_venv_from "$MLFLOW_VENV" -r "$ROOT/requirements-mlflow.txt"; }
+
+# The DAG tests start a throwaway PostgreSQL with the distribution's server binaries, and
+# an MLflow server on it.
 bootstrap_dags() {
   install_system_packages postgresql
-  make_dags_venv
+  make_dags_venv && make_mlflow_venv
 }
 
 # pytest tests/dags: DagBag, metadata, task callables, dag.test() runs on a real PostgreSQL.

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from mlflow_server import mlflow_server  # noqa: F401  (the fixture; a module of its own)
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"

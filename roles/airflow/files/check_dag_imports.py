@@ -7,7 +7,7 @@ import sys
 
 from airflow.dag_processing.dagbag import DagBag
 
-# The release's own modules (dags/mlops_alerts.py) first: the path of Airflow's Python names
+# The release's own modules (dags/mlops_alerts.py, dags/mlops_common.py) first: the path of Airflow's Python names
 # the deployed release, which this one is about to replace.
 sys.path.insert(0, sys.argv[1])
 # safe_mode=False: import every .py file, not only those that mention "dag" and "airflow".
