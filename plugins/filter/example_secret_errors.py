@@ -51,6 +51,9 @@ EXAMPLES_SHA256 = {
     "2f608319435ce34ac80dc27048bb6daf43312a17b98cb7e17e591cdfe23f0b3d": "the production example vault",
     "43244736cfc100ab501f732ef02d569b5d9cd808aecff02b5686be5fb0bb79bc": "the production example vault",
     "3bbecdd72bbad6d401cef1970dad70a6107d338911840c011c58ea856d622eaf": "the production example vault",
+    # People of the production example's team (its db group's vault).
+    "ff03b3eb49f262418cdbe3b0e5fb5a5192e2928ca8f3fe2d6111c0a20a51a2f9": "the production example vault",
+    "c0f1b3fb30ee5d18119bc87751e6042883a164d4d3b7a356fd3c796dd33fa78f": "the production example vault",
     "4121653de18385c34c09d10e6a1a65f0d40c7a313d67b90b7d2c3d91908c3dd5": "the cloud inventory's vault.yml.example",
     "4095f61150cf57915dae406917cf91aed8c736eed13e1e23953fe8f962325be8": "the cloud inventory's vault.yml.example",
     "b91c947b6af9089b67a8ca2e6421320c1e990e1a7bc53141692f73576e3ebdfd": "the cloud inventory's vault.yml.example",

@@ -149,8 +149,12 @@ TYPES = {
     ],
     "hba_trust_allowed": bool,
     "privileges": [{"database": str, "roles": [str], "target_roles": [str]}],
+    "teams": [{"name": str, "members": [str], "database": str}],
     "known_settings": [str],
 }
+# A team's name becomes its role team_<name> and its schema sandbox_<name>: both identifiers of
+# at most 63 characters, so the name itself has 63 - len("sandbox_") = 55 at most.
+TEAM_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,54}$")
 IDENTIFIER_FIX = (
     "use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters"
 )
@@ -457,7 +461,9 @@ def _hba_trust_errors(cfg):
 def _privilege_errors(cfg):
     errors = []
     databases = {d.get("name") for d in cfg.get("databases") or []} | {"postgres"}
-    roles = {u.get("name") for u in cfg.get("users") or []} | {"PUBLIC", "public"}
+    # A team's role (postgresql_teams) may be granted more, or be granted to others.
+    teams = {f"team_{t.get('name')}" for t in cfg.get("teams") or []}
+    roles = {u.get("name") for u in cfg.get("users") or []} | teams | {"PUBLIC", "public"}
     for i, grant in enumerate(cfg.get("privileges") or []):
         where = f"postgresql_privileges[{i}]"
         if grant.get("database") not in databases:
@@ -466,7 +472,50 @@ def _privilege_errors(cfg):
             )
         for role in (grant.get("roles") or []) + (grant.get("target_roles") or []):
             if role not in roles:
-                errors.append(f"{where}: role {role!r} is not in postgresql_users; add it there or fix the name.")
+                errors.append(
+                    f"{where}: role {role!r} is not in postgresql_users (nor a team's team_<name>); "
+                    "add it there or fix the name."
+                )
+    return errors
+
+
+def _team_errors(cfg):
+    """postgresql_teams: names that make identifiers, members and databases the role also manages."""
+    errors = []
+    users = {u.get("name") for u in cfg.get("users") or []}
+    databases = {d.get("name"): d for d in cfg.get("databases") or []}
+    teams = cfg.get("teams") or []
+    for i, team in enumerate(teams):
+        name = team.get("name")
+        where = f"postgresql_teams[{i}] ({name!r})"
+        if not TEAM_NAME.fullmatch(str(name)):
+            errors.append(
+                f"{where}: the name is not a team name this role accepts (it becomes the role team_<name> and the "
+                "schema sandbox_<name>); use lower-case letters, digits and underscores, starting with a letter "
+                "or underscore, at most 55 characters."
+            )
+        elif f"team_{name}" in users:
+            errors.append(
+                f"{where}: the team's role 'team_{name}' is also in postgresql_users; rename the team or the user."
+            )
+        for member in team.get("members") or []:
+            if member not in users:
+                errors.append(
+                    f"{where}: member {member!r} is not in postgresql_users; add the user there "
+                    "(with a password from vault) or fix the name."
+                )
+        database = team.get("database")
+        if database not in databases:
+            errors.append(
+                f"{where}: database {database!r} is not in postgresql_databases; add it there or fix the name."
+            )
+        elif f"sandbox_{name}" in {s.get("name") for s in databases[database].get("schemas") or []}:
+            errors.append(
+                f"{where}: schema 'sandbox_{name}' is also in postgresql_databases ({database!r}) schemas; "
+                "remove it there (the team's entry creates it) or rename the team."
+            )
+    for name in duplicates(t.get("name") for t in teams):
+        errors.append(f"postgresql_teams: {name!r} is listed more than once; keep one entry per team.")
     return errors
 
 
@@ -486,6 +535,7 @@ CHECKS = (
     _hba_text_errors,
     _hba_trust_errors,
     _privilege_errors,
+    _team_errors,
 )
 
 

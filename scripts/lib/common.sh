@@ -37,6 +37,8 @@ missing_packages() {  # $@: Debian packages; prints those not installed, one per
 
 install_system_packages() {  # $@: Debian packages
   local missing
+  # Elsewhere than Debian or Ubuntu: no apt; the steps that need a package say so themselves.
+  if ! command -v apt-get >/dev/null; then return 0; fi
   mapfile -t missing < <(missing_packages "$@")
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"

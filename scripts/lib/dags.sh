@@ -19,10 +19,26 @@ make_dags_venv() {
 MLFLOW_VENV="$BUILD/venv-mlflow"
 make_mlflow_venv() { make_venv_from "$MLFLOW_VENV" -r "$ROOT/requirements-mlflow.txt"; }
 
-# The DAG tests start a throwaway PostgreSQL with the distribution's server binaries, and
-# an MLflow server on it.
+# The DAG tests start a throwaway PostgreSQL with the server binaries they find (initdb on
+# PATH, pg_config --bindir, Debian's /usr/lib/postgresql: tests/dags/conftest.py), or use the
+# server MLOPS_DAGS_TEST_DSN names, and an MLflow server on it. Debian's postgresql package
+# only when neither is there.
+has_postgresql_server() {
+  [[ -n ${MLOPS_DAGS_TEST_DSN:-} ]] && return 0
+  command -v initdb >/dev/null && return 0
+  command -v pg_config >/dev/null && [[ -x "$(pg_config --bindir)/initdb" ]] && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
 bootstrap_dags() {
-  install_system_packages postgresql
+  if ! has_postgresql_server; then
+    if ! command -v apt-get >/dev/null; then
+      echo "No PostgreSQL server for the DAG tests: install one (initdb and pg_ctl on PATH, or pg_config" \
+        "on PATH), or start one and set MLOPS_DAGS_TEST_DSN (docs/ml/test-dags.md)" >&2
+      return 1
+    fi
+    install_system_packages postgresql
+  fi
   make_dags_venv && make_mlflow_venv
 }
 

@@ -2,9 +2,12 @@
 
 Airflow is configured here, before anything imports it: AIRFLOW_HOME and a SQLite metadata
 database in a temporary folder, the repository's dags/ as the DAGs folder. The `postgres`
-fixture starts a throwaway PostgreSQL cluster (initdb/pg_ctl from the distribution's
-packages, as the postgres user when the tests run as root) on a free port; the DAGs reach
-it through the connection mlops_db given as AIRFLOW_CONN_MLOPS_DB, as on air01.
+fixture starts a throwaway PostgreSQL cluster on a free port (initdb/pg_ctl found on PATH,
+through pg_config --bindir, or in Debian's /usr/lib/postgresql; as the postgres user when the
+tests run as root), or uses the server MLOPS_DAGS_TEST_DSN names (a superuser's
+postgresql://user:password@host:port/db of a server for tests only, e.g. a container: see
+docs/ml/test-dags.md). The DAGs reach it through the connection mlops_db given as
+AIRFLOW_CONN_MLOPS_DB, as on air01.
 """
 
 from __future__ import annotations
@@ -53,13 +56,19 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def _pg_bin() -> Path:
-    """The newest PostgreSQL server binaries the distribution installed."""
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if not versions:
+    """The PostgreSQL server binaries: initdb on PATH, else pg_config --bindir, else Debian's newest."""
+    found = [Path(p).parent for p in [shutil.which("initdb")] if p]
+    if not found and shutil.which("pg_config"):
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        found = [Path(bindir)] if bindir and (Path(bindir) / "initdb").exists() else []
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    found += [debian[-1].parent] if debian else []
+    if not found:
         pytest.fail(
-            "No PostgreSQL server in /usr/lib/postgresql: install the postgresql package (scripts/test dags does)"
+            "No PostgreSQL server binaries (initdb, pg_ctl): put them on PATH (or pg_config on PATH), or start a "
+            "server and set MLOPS_DAGS_TEST_DSN (docs/ml/test-dags.md); on Debian, scripts/test dags installs them"
         )
-    return versions[-1].parent
+    return found[0]
 
 
 def _free_port() -> int:
@@ -75,9 +84,45 @@ def airflow_db():
     return HOME / "airflow.db"
 
 
+# What the postgresql role makes on db01 from the inventories: mlfeatures owned by mldata (no
+# login), closed to PUBLIC, with schemas staging and ml; the DAGs' user mlops may connect and
+# create its tables in those schemas, nothing more. Before it, what an earlier run against the
+# same MLOPS_DAGS_TEST_DSN server may have left.
+SETUP = [
+    (None, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"),
+    (None, f"DROP ROLE IF EXISTS {DB_USER}"),
+    (None, "DROP ROLE IF EXISTS mldata"),
+    (None, "CREATE ROLE mldata NOLOGIN"),
+    (None, f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'"),
+    (None, f"CREATE DATABASE {DB_NAME} OWNER mldata"),
+    (None, f"REVOKE CONNECT, TEMPORARY ON DATABASE {DB_NAME} FROM PUBLIC"),
+    (None, f"GRANT CONNECT ON DATABASE {DB_NAME} TO {DB_USER}"),
+    *((DB_NAME, f"CREATE SCHEMA {schema} AUTHORIZATION mldata") for schema in ("staging", "ml")),
+    *((DB_NAME, f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {DB_USER}") for schema in ("staging", "ml")),
+]
+
+
+def _setup(admin: dict) -> None:
+    """Run SETUP as the server's superuser (admin: psycopg connection keywords)."""
+    import psycopg
+
+    for dbname, statement in SETUP:
+        with psycopg.connect(**{**admin, "dbname": dbname or admin.get("dbname", "postgres")}, autocommit=True) as c:
+            c.execute(statement)
+
+
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL cluster for the session: database mlfeatures as on db01, the DAGs' user mlops."""
+    """A PostgreSQL server for the session: database mlfeatures as on db01, the DAGs' user mlops."""
+    dsn = os.environ.get("MLOPS_DAGS_TEST_DSN")
+    if dsn:
+        from psycopg.conninfo import conninfo_to_dict
+
+        admin = conninfo_to_dict(dsn)
+        _setup(admin)
+        _SERVER.update(dsn=dsn)
+        yield _mlops_db(admin.get("host", "127.0.0.1"), int(admin.get("port", 5432)))
+        return
     bindir = _pg_bin()
     workdir = Path(tempfile.mkdtemp(prefix="datatech-dag-tests-pg-"))
     # initdb refuses to run as root: the cluster then belongs to the postgres user.
@@ -99,32 +144,26 @@ def postgres():
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "server.log"), "-o", options, "-w", "start")
     try:
-        psql = [str(bindir / "psql"), "-h", str(workdir), "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
-        # As the postgresql role makes it on db01 from the inventories: mlfeatures owned by mldata
-        # (no login), closed to PUBLIC, with schemas staging and ml; the DAGs' user mlops may
-        # connect and create its tables in those schemas, nothing more.
-        run(*psql, "-c", "CREATE ROLE mldata NOLOGIN")
-        run(*psql, "-c", f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'")
-        run(*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER mldata")
-        run(*psql, "-c", f"REVOKE CONNECT, TEMPORARY ON DATABASE {DB_NAME} FROM PUBLIC")
-        run(*psql, "-c", f"GRANT CONNECT ON DATABASE {DB_NAME} TO {DB_USER}")
-        for schema in ("staging", "ml"):
-            run(*psql, "-d", DB_NAME, "-c", f"CREATE SCHEMA {schema} AUTHORIZATION mldata")
-            run(*psql, "-d", DB_NAME, "-c", f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {DB_USER}")
-        conn = {
-            "conn_type": "postgres",
-            "host": "127.0.0.1",
-            "port": port,
-            "login": DB_USER,
-            "password": DB_PASSWORD,
-            "schema": DB_NAME,
-        }
-        os.environ["AIRFLOW_CONN_MLOPS_DB"] = json.dumps(conn)
+        _setup({"host": str(workdir), "port": port, "user": "postgres", "dbname": "postgres"})
         _SERVER.update(bindir=bindir, workdir=workdir, port=port, run=run, as_owner=as_owner)
-        yield conn
+        yield _mlops_db("127.0.0.1", port)
     finally:
         subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], check=False)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _mlops_db(host: str, port: int) -> dict:
+    """The connection mlops_db to the test database, set for the DAGs as on air01."""
+    conn = {
+        "conn_type": "postgres",
+        "host": host,
+        "port": port,
+        "login": DB_USER,
+        "password": DB_PASSWORD,
+        "schema": DB_NAME,
+    }
+    os.environ["AIRFLOW_CONN_MLOPS_DB"] = json.dumps(conn)
+    return conn
 
 
 @pytest.fixture
@@ -151,6 +190,8 @@ def replica(postgres):
     """A streaming replica of the session's server (pg_basebackup, as the postgresql role makes
     one), for the DAGs that read their features from a replica: its connection, and a psql
     command line that runs as its superuser."""
+    if "dsn" in _SERVER:
+        pytest.skip("a streaming replica needs the server's files: not with MLOPS_DAGS_TEST_DSN (docs/ml/test-dags.md)")
     bindir, workdir, port, run = (_SERVER[key] for key in ("bindir", "workdir", "port", "run"))
     data, replica_port = workdir / "replica", _free_port()
     run(

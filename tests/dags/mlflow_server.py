@@ -37,16 +37,23 @@ def _free_port() -> int:
 
 def _superuser_sql(request, *statements: str) -> None:
     """Run statements as the PostgreSQL superuser of the session's server (conftest's `postgres`
-    fixture keeps its details in _SERVER; conftest modules are pytest plugins)."""
+    fixture keeps its details in _SERVER: a DSN, or its own cluster's socket folder and port;
+    conftest modules are pytest plugins)."""
+    import psycopg
+
     conftest = next(
         plugin
         for plugin in request.config.pluginmanager.get_plugins()
         if getattr(plugin, "__file__", None) == str(Path(__file__).with_name("conftest.py"))
     )
     server = conftest._SERVER
-    psql = [str(server["bindir"] / "psql"), "-h", str(server["workdir"]), "-p", str(server["port"]), "-U", "postgres"]
-    for statement in statements:
-        server["run"](*psql, "-v", "ON_ERROR_STOP=1", "-c", statement)
+    if "dsn" in server:
+        connect = {"conninfo": server["dsn"]}
+    else:
+        connect = {"host": str(server["workdir"]), "port": server["port"], "user": "postgres", "dbname": "postgres"}
+    with psycopg.connect(**connect, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -71,6 +78,9 @@ def mlflow_server(postgres, request, tmp_path_factory):
         pytest.fail(f"{MLFLOW} is missing: run `bash scripts/test dags` (it makes .build/venv-mlflow)")
     _superuser_sql(
         request,
+        # What an earlier run against the same MLOPS_DAGS_TEST_DSN server may have left.
+        "DROP DATABASE IF EXISTS mlflow WITH (FORCE)",
+        f"DROP ROLE IF EXISTS {DB_USER}",
         f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'",
         f"CREATE DATABASE mlflow OWNER {DB_USER}",
     )
@@ -85,7 +95,7 @@ def mlflow_server(postgres, request, tmp_path_factory):
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
     )
     port, log = _free_port(), workdir / "server.log"
-    store = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{postgres['port']}/mlflow"
+    store = f"postgresql://{DB_USER}:{DB_PASSWORD}@{postgres['host']}:{postgres['port']}/mlflow"
     command = [
         str(MLFLOW),
         "server",

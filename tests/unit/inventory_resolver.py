@@ -46,6 +46,7 @@ PLAY = """
           users: "{{ postgresql_users | default(None) }}"
           databases: "{{ postgresql_databases | default(None) }}"
           privileges: "{{ postgresql_privileges | default(None) }}"
+          teams: "{{ postgresql_teams | default(None) }}"
 """
 
 

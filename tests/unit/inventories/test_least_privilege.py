@@ -65,7 +65,14 @@ def test_the_dag_connection_has_only_the_rights_it_needs(inventory):
 def test_pg_hba_admits_each_user_to_its_own_database_only(inventory):
     pairs = {(entry["user"], entry["database"]) for entry in inventory["db01"]["hba"]}
     assert {("airflow", "airflow"), ("mlops", "mlfeatures")} <= pairs
-    assert pairs <= {("airflow", "airflow"), ("mlops", "mlfeatures"), ("analyst", "mlfeatures")}
+    # A team's people (+team_<name>: its members) reach the database of the team's sandbox.
+    teams = {(f"+team_{team['name']}", team["database"]) for team in inventory["db01"]["teams"] or []}
+    assert pairs <= {("airflow", "airflow"), ("mlops", "mlfeatures"), ("analyst", "mlfeatures")} | teams
+
+
+def test_teams_are_people_not_the_services_or_the_analyst(inventory):
+    for team in inventory["db01"]["teams"] or []:
+        assert not set(team["members"]) & {"airflow", "mldata", "mlops", "analyst"}, team
 
 
 def test_dag_tasks_run_as_their_own_user(inventory):

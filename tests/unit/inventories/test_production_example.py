@@ -29,6 +29,7 @@ def test_pg_hba_is_computed_from_the_airflow_group(resolved):
         ("10.20.0.20/32", "airflow", "airflow"),
         ("10.20.0.20/32", "mlops", "mlfeatures"),
         ("10.20.0.0/24", "analyst", "mlfeatures"),
+        ("10.20.0.0/24", "+team_forecasting", "mlfeatures"),
     ]
     assert resolved["air01"]["airflow_db_host"] == "10.20.0.10"
 

@@ -69,7 +69,11 @@ GOOD = {
         {"type": "local", "database": "airflow", "user": "airflow", "method": "trust"},
     ],
     "hba_trust_allowed": False,
-    "privileges": [{"database": "features", "roles": ["readers"], "privs": "SELECT", "target_roles": ["analyst"]}],
+    "privileges": [
+        {"database": "features", "roles": ["readers"], "privs": "SELECT", "target_roles": ["analyst"]},
+        {"database": "features", "roles": ["team_ml"], "type": "schema", "objs": "staging", "privs": "USAGE"},
+    ],
+    "teams": [{"name": "ml", "members": ["analyst"], "database": "features"}],
 }
 
 
@@ -113,12 +117,12 @@ CASES = {
     "setting-name": ({"settings": {"Work Mem": "4MB"}}, "postgresql_settings", "names like work_mem"),
     "setting-value": ({"settings": {"work_mem": ["4MB"]}}, "postgresql_settings.work_mem", "single value"),
     "user-identifier": (
-        {"users": [{"name": "Air-Flow", "password": "x"}], "databases": [], "privileges": []},
+        {"users": [{"name": "Air-Flow", "password": "x"}], "databases": [], "privileges": [], "teams": []},
         "postgresql_users[0]",
         "lower-case letters",
     ),
     "user-too-long": (
-        {"users": [{"name": "a" * 64, "password": "x"}], "databases": [], "privileges": []},
+        {"users": [{"name": "a" * 64, "password": "x"}], "databases": [], "privileges": [], "teams": []},
         "postgresql_users[0]",
         "at most 63",
     ),
@@ -192,6 +196,52 @@ CASES = {
         {"privileges": [{"database": "features", "roles": ["reader"], "privs": "SELECT"}]},
         "postgresql_privileges[0]",
         "role 'reader'",
+    ),
+    # --- postgresql_teams: a role team_<name> and a schema sandbox_<name> ---------------------
+    "team-name-not-identifier": (
+        {"teams": [*GOOD["teams"], {"name": "ML Team", "members": [], "database": "features"}]},
+        "postgresql_teams[1] ('ML Team')",
+        "lower-case letters, digits and underscores",
+    ),
+    "team-name-too-long": (
+        {"teams": [*GOOD["teams"], {"name": "t" * 56, "members": [], "database": "features"}]},
+        "postgresql_teams[1]",
+        "at most 55 characters",
+    ),
+    "team-member-unknown": (
+        {"teams": [{"name": "ml", "members": ["alice"], "database": "features"}]},
+        "postgresql_teams[0] ('ml'): member 'alice' is not in postgresql_users",
+        "add the user there",
+    ),
+    "team-database-unknown": (
+        {"teams": [{"name": "ml", "members": ["analyst"], "database": "featurs"}]},
+        "postgresql_teams[0] ('ml'): database 'featurs' is not in postgresql_databases",
+        "add it there or fix the name",
+    ),
+    "team-role-is-a-user": (
+        {"users": [*GOOD["users"], {"name": "team_ml", "login": False}]},
+        "postgresql_teams[0] ('ml'): the team's role 'team_ml' is also in postgresql_users",
+        "rename the team or the user",
+    ),
+    "team-schema-listed": (
+        {
+            "databases": databases_with({"name": "airflow", "schemas": [{"name": "sandbox_ml"}]}),
+            "teams": [
+                {"name": "ml", "members": [], "database": "airflow"},
+            ],
+        },
+        "schema 'sandbox_ml' is also in postgresql_databases ('airflow')",
+        "the team's entry creates it",
+    ),
+    "team-duplicate": (
+        {"teams": [{"name": "ml", "members": [], "database": "features"}] * 2},
+        "postgresql_teams: 'ml' is listed more than once",
+        "one entry per team",
+    ),
+    "type-team-members-string": (
+        {"teams": [{"name": "ml", "members": "analyst", "database": "features"}]},
+        "postgresql_teams[0].members: got a string, not a list",
+        "give a list",
     ),
     # --- max_connections: PostgreSQL's reserved slots, the one rule -------------------------
     "max-connections-reserved": ({"max_connections": 2}, "postgresql_max_connections: 2 is too low", "use at least 4"),
@@ -390,7 +440,7 @@ CASES = {
     # --- a trailing line break is not a name ($ in a pattern matches before it) -----------
     "cluster-name-newline": ({"cluster_name": "main\n"}, "postgresql_cluster_name: 'main\\n'", "letters, digits"),
     "user-name-newline": (
-        {"users": [{"name": "airflow\n", "password": "x"}], "databases": [], "privileges": []},
+        {"users": [{"name": "airflow\n", "password": "x"}], "databases": [], "privileges": [], "teams": []},
         "postgresql_users[0] ('airflow\\n')",
         "lower-case letters",
     ),
@@ -432,7 +482,7 @@ CASES = {
     ),
     "type-users-dict": ({"users": {"name": "airflow"}}, "postgresql_users: got a dict, not a list", "give a list"),
     "type-user-name-list": (
-        {"users": [{"name": ["airflow"], "password": "x"}], "databases": [], "privileges": []},
+        {"users": [{"name": ["airflow"], "password": "x"}], "databases": [], "privileges": [], "teams": []},
         "postgresql_users[0].name: got a list, not a string",
         "give a string",
     ),
@@ -503,7 +553,7 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_messages_never_contain_passwords():
-    cfg = with_changes(users=[{"name": "Bad Name", "password": "s3cret-value"}], databases=[], privileges=[])
+    cfg = with_changes(users=[{"name": "Bad Name", "password": "s3cret-value"}], databases=[], privileges=[], teams=[])
     assert all("s3cret-value" not in message for message in check(cfg))
 
 
