@@ -12,12 +12,15 @@ base="$ROOT/roles/airflow/files/constraints-airflow-$version-py3.11.txt"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 grep -v '^#' "$base" >"$work/pins.txt"
 cp /etc/ssl/certs/ca-certificates.crt "$work/ca.crt"  # for a TLS-intercepting proxy
-packages="apache-airflow==$version apache-airflow-providers-postgres apache-airflow-providers-fab psycopg2-binary apache-airflow-providers-celery"
+packages="apache-airflow==$version apache-airflow-providers-postgres apache-airflow-providers-fab psycopg2-binary apache-airflow-providers-celery apache-airflow-providers-smtp apache-airflow-providers-slack apache-airflow-providers-http"
+# The DAGs' libraries go in too, so that their dependencies are pinned here; their own pins
+# stay only in dags/requirements.txt (left out of the freeze below).
+grep -vE '^\s*(#|$)' "$ROOT/dags/requirements.txt" >"$work/dags.txt"
 docker run --rm -v "$work:/w" -e PIP_CERT=/w/ca.crt -e PIP_DISABLE_PIP_VERSION_CHECK=1 \
   "datatech-mlops/systemd-debian:$release" bash -euc "
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
     python3 -m venv /v
-    /v/bin/pip install -q -c /w/pins.txt $packages
+    /v/bin/pip install -q -c /w/pins.txt $packages -r /w/dags.txt
     /v/bin/pip check
     /v/bin/pip freeze >/w/freeze.txt
     { python3 --version; /v/bin/pip --version | cut -d' ' -f1,2; } >/w/versions.txt"
@@ -25,8 +28,8 @@ python=$(awk '/^Python/ {split($2, v, "."); print v[1] "." v[2]}' "$work/version
 out="$ROOT/roles/airflow/files/constraints-airflow-$version-py$python.txt"
 {
   echo "# Produced $(date -u +%F) on Debian $release ($(tr '\n' ' ' <"$work/versions.txt"| sed 's/ $//')) by tools/airflow_constraints.sh $release:"
-  echo "# pip install -c <the py3.11 file's pins> $packages"
+  echo "# pip install -c <the py3.11 file's pins> $packages -r dags/requirements.txt"
   echo "# this is 'pip freeze' of that venv (pip/setuptools/wheel lines removed); 'pip check' reported no broken requirements."
-  grep -viE '^(pip|setuptools|wheel)==' "$work/freeze.txt"
+  grep -viE "^(pip|setuptools|wheel|$(cut -d= -f1 "$work/dags.txt" | paste -sd'|'))==" "$work/freeze.txt"
 } >"$out"
 echo "wrote $out"
