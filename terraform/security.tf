@@ -43,6 +43,19 @@ resource "openstack_networking_secgroup_rule_v2" "airflow_ui" {
   security_group_id = openstack_networking_secgroup_v2.airflow.id
 }
 
+resource "openstack_networking_secgroup_rule_v2" "mlflow_ui" {
+  for_each = local.ui_rules
+
+  description       = "MLflow UI and API over HTTPS (nginx) from ${each.key}"
+  direction         = "ingress"
+  ethertype         = each.value
+  protocol          = "tcp"
+  port_range_min    = 5443
+  port_range_max    = 5443
+  remote_ip_prefix  = each.key
+  security_group_id = openstack_networking_secgroup_v2.airflow.id
+}
+
 resource "openstack_networking_secgroup_rule_v2" "db_ssh_from_airflow" {
   description       = "SSH from air01 (Ansible jumps through it)"
   direction         = "ingress"

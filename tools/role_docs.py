@@ -69,6 +69,8 @@ EXAMPLE_TESTS = {
     "pki": "the `install` Molecule scenario runs it from the installed collection, twice (the second run changes nothing)",
     "airflow": "`tests/unit/roles/test_readme_examples.py` checks it parses and its variables pass the role's argument specs;"
     " the role itself runs for real in the `site` scenario and the lab",
+    "mlflow": "`tests/unit/roles/test_readme_examples.py` checks it parses and its variables pass the role's argument specs;"
+    " the role itself runs for real in the `mlflow` scenario",
 }
 
 

@@ -70,6 +70,10 @@ EXAMPLES_SHA256 = {
     "3d9e6b929de2488a89b8e7f8281f61da8525edd51feb08dea40081e4e82421fd": "the cloud inventory's vault.yml.example",
     "917ba562c37bb7f5970cdbd2f58657e4872f0842be2f85138a4c0045add531c2": "the cloud inventory's vault.yml.example",
     "d96d3def8682ad443721baf5edc5675285ed20a83b22d844f9addf9bfa157576": "the cloud inventory's vault.yml.example",
+    "6898d74475c17dd5b1a8ab1cf89d0eb012924ea14248bab60ff917909423d5c2": "the production example vault",
+    "b4001eb7c114e4538e4aafaa63ee6bb1281d60f80d625da0df9d39a540835439": "the production example vault",
+    "faa10d001e7f11cdf9b1acbb82fdbda2ca2abcba67b519a5c1e560bd8a4d220e": "the cloud inventory's vault.yml.example",
+    "c027d32734479100ce60fe5fc4bfaaa5aa3648b51b165daeb8656e6b0829fe34": "the cloud inventory's vault.yml.example",
 }
 
 

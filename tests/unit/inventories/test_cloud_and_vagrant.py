@@ -56,6 +56,7 @@ def test_cloud_pg_hba_admits_air01_and_the_kubernetes_subnet(cloud):
     assert [(entry["address"], entry["user"], entry["database"]) for entry in cloud["db01"]["hba"]] == [
         ("10.20.0.20/32", "airflow", "airflow"),
         ("10.20.0.20/32", "mlops", "mlfeatures"),
+        ("10.20.0.20/32", "mlflow", "mlflow,mlflow_auth"),
         ("10.20.1.0/24", "airflow", "airflow"),
         ("10.20.1.0/24", "mlops", "mlfeatures"),
     ]

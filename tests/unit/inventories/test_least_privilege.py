@@ -11,6 +11,7 @@ from inventory_resolver import resolve, resolve_with_example_vault
 from test_cloud_and_vagrant import TERRAFORM_VALUES, cloud_inventory
 
 ROOT = Path(__file__).resolve().parents[3]
+MLFLOW_DATABASES = ("mlflow", "mlflow_auth")
 
 
 @pytest.fixture(scope="module", params=["lab", "production", "cloud", "vagrant", "molecule"])
@@ -44,10 +45,15 @@ def molecule_inventory(work: Path) -> Path:
 def test_ml_data_belongs_to_a_role_nobody_logs_in_as(inventory):
     db = inventory["db01"]
     owners = {d["name"]: d.get("owner") for d in db["databases"]}
-    assert owners == {"airflow": "airflow", "mlfeatures": "mldata"}
+    # MLflow's two databases (where the inventory has the mlflow group) belong to its own user.
+    assert {name: owner for name, owner in owners.items() if name not in MLFLOW_DATABASES} == {
+        "airflow": "airflow",
+        "mlfeatures": "mldata",
+    }
+    assert all(owner == "mlflow" for name, owner in owners.items() if name in MLFLOW_DATABASES)
     users = {u["name"]: u for u in db["users"]}
     assert users["mldata"].get("login") is False
-    assert {d["name"] for d in db["databases"] if d.get("public_connect") is False} == {"airflow", "mlfeatures"}
+    assert {d["name"] for d in db["databases"] if d.get("public_connect") is False} == set(owners)
 
 
 def test_the_dag_connection_has_only_the_rights_it_needs(inventory):
@@ -67,12 +73,17 @@ def test_pg_hba_admits_each_user_to_its_own_database_only(inventory):
     assert {("airflow", "airflow"), ("mlops", "mlfeatures")} <= pairs
     # A team's people (+team_<name>: its members) reach the database of the team's sandbox.
     teams = {(f"+team_{team['name']}", team["database"]) for team in inventory["db01"]["teams"] or []}
-    assert pairs <= {("airflow", "airflow"), ("mlops", "mlfeatures"), ("analyst", "mlfeatures")} | teams
+    assert pairs <= {
+        ("airflow", "airflow"),
+        ("mlops", "mlfeatures"),
+        ("analyst", "mlfeatures"),
+        ("mlflow", ",".join(MLFLOW_DATABASES)),
+    } | teams
 
 
 def test_teams_are_people_not_the_services_or_the_analyst(inventory):
     for team in inventory["db01"]["teams"] or []:
-        assert not set(team["members"]) & {"airflow", "mldata", "mlops", "analyst"}, team
+        assert not set(team["members"]) & {"airflow", "mldata", "mlops", "mlflow", "analyst"}, team
 
 
 def test_dag_tasks_run_as_their_own_user(inventory):

@@ -28,6 +28,7 @@ def test_pg_hba_is_computed_from_the_airflow_group(resolved):
     assert entries == [
         ("10.20.0.20/32", "airflow", "airflow"),
         ("10.20.0.20/32", "mlops", "mlfeatures"),
+        ("10.20.0.20/32", "mlflow", "mlflow,mlflow_auth"),
         ("10.20.0.0/24", "analyst", "mlfeatures"),
         ("10.20.0.0/24", "+team_forecasting", "mlfeatures"),
     ]
@@ -40,7 +41,11 @@ def test_secrets_come_from_the_vault(resolved):
 
 
 def test_features_connection_is_db01_without_a_replica(resolved):
-    assert resolved["air01"]["connection_hosts"] == {"mlops_db": "10.20.0.10", "mlops_features": "10.20.0.10"}
+    assert resolved["air01"]["connection_hosts"] == {
+        "mlops_db": "10.20.0.10",
+        "mlops_features": "10.20.0.10",
+        "mlops_mlflow": "10.20.0.20",
+    }
     assert resolved["air01"]["variables"]["mlops_features_conn_id"] == "mlops_features"
 
 
@@ -51,7 +56,11 @@ def test_features_connection_follows_a_replica_added_to_the_inventory(tmp_path):
         "          ansible_host: 10.20.0.11\n          postgresql_replication_primary: db01\n"
     )
     resolved = resolve_with_example_vault(INVENTORY, tmp_path, "-i", str(replica))
-    assert resolved["air01"]["connection_hosts"] == {"mlops_db": "10.20.0.10", "mlops_features": "10.20.0.11"}
+    assert resolved["air01"]["connection_hosts"] == {
+        "mlops_db": "10.20.0.10",
+        "mlops_features": "10.20.0.11",
+        "mlops_mlflow": "10.20.0.20",
+    }
 
 
 def test_no_plaintext_secret_outside_the_vault():

@@ -27,6 +27,6 @@ def documented_tags(role: str) -> set[str]:
     return set(re.findall(r"C\(([a-z_]+)\)", line))
 
 
-@pytest.mark.parametrize("role", ["postgresql", "airflow"])
+@pytest.mark.parametrize("role", ["postgresql", "airflow", "mlflow"])
 def test_the_documented_tags_are_the_declared_ones(role):
     assert declared_tags(role) == documented_tags(role)
