@@ -73,12 +73,13 @@ def test_pg_hba_admits_each_user_to_its_own_database_only(inventory):
     assert {("airflow", "airflow"), ("mlops", "mlfeatures")} <= pairs
     # A team's people (+team_<name>: its members) reach the database of the team's sandbox.
     teams = {(f"+team_{team['name']}", team["database"]) for team in inventory["db01"]["teams"] or []}
-    assert pairs <= {
+    services = {
         ("airflow", "airflow"),
         ("mlops", "mlfeatures"),
         ("analyst", "mlfeatures"),
         ("mlflow", ",".join(MLFLOW_DATABASES)),
-    } | teams
+    }
+    assert pairs <= services | teams
 
 
 def test_teams_are_people_not_the_services_or_the_analyst(inventory):
