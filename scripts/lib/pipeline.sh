@@ -137,4 +137,26 @@ pipeline_deploy_checks() (
   for dag in mlops_ingest_customers mlops_train_churn_model; do
     ansible-playbook -i "$ROOT/$LAB_INVENTORY" "$ROOT/playbooks/run_dag.yml" -e dag_id="$dag"
   done
+
+  log "pipeline: the trained model is registered in the lab's MLflow (backed by db01), as the champion"
+  pipeline_mlflow_champion
 )
+
+# MLflow's REST API on the lab (published on 127.0.0.1:15000), with the lab's login: the
+# training run's model version behind the alias champion, and the run it came from.
+pipeline_mlflow_champion() {
+  local auth url=http://127.0.0.1:15000/api/2.0/mlflow version run_id
+  auth="admin:$(cat "$BUILD/lab/secrets/mlflow_admin_password")"
+  version=$(curl -fsS -u "$auth" "$url/registered-models/alias?name=churn_logistic_regression&alias=champion")
+  run_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["model_version"]["run_id"])' <<<"$version")
+  curl -fsS -u "$auth" "$url/runs/get?run_id=$run_id" | python3 -c "$(cat <<'PY'
+import json, sys
+data = json.load(sys.stdin)["run"]["data"]
+params = {p["key"]: p["value"] for p in data.get("params", [])}
+metrics = {m["key"]: m["value"] for m in data.get("metrics", [])}
+missing = [key for key in ("seed", "batch_id", "version.scikit-learn") if key not in params]
+assert not missing, f"the champion's run lacks the params {missing}: {sorted(params)}"
+print(f"champion: batch {params['batch_id']}, seed {params['seed']}, metrics {metrics}")
+PY
+)"
+}
