@@ -56,8 +56,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def _pg_bin() -> Path:
-    """The PostgreSQL server binaries: initdb on PATH, else pg_config --bindir, else Debian's newest."""
-    found = [Path(p).parent for p in [shutil.which("initdb")] if p]
+    """The PostgreSQL server binaries: initdb on PATH, else pg_config --bindir, else Debian's newest.
+    A link on PATH (such as /usr/local/bin/initdb) counts as the folder it points into, where
+    pg_ctl, pg_basebackup and psql are too."""
+    found = [Path(p).resolve().parent for p in [shutil.which("initdb")] if p]
     if not found and shutil.which("pg_config"):
         bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         found = [Path(bindir)] if bindir and (Path(bindir) / "initdb").exists() else []
