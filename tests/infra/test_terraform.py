@@ -332,7 +332,9 @@ def test_template_uses_exactly_what_inventory_tf_passes():
 def test_inventory_renders_db01_and_air01_in_their_groups():
     rendered = yaml.safe_load(render_template(TERRAFORM / "templates" / "inventory.yml.tftpl", INVENTORY_VALUES))
     children = rendered["all"]["children"]
-    assert set(children) == {"db", "airflow"}
+    assert set(children) == {"db", "airflow", "mlflow"}
+    # MLflow runs on the Airflow host: its group is made of the airflow group.
+    assert children["mlflow"] == {"children": {"airflow": None}}
     assert set(children["db"]["hosts"]) == {"db01"}
     assert set(children["airflow"]["hosts"]) == {"air01"}
     db01 = children["db"]["hosts"]["db01"]
