@@ -323,7 +323,7 @@ def predictions_csv(model_path: str, features: Path, out: Path, keys: tuple[str,
     import joblib
 
     model = joblib.load(model_path)
-    X, _ = load_features(features, mode="r")
+    X, _labels = load_features(features, mode="r")
     rows = 0
     with (features / "customer_id.csv").open(newline="") as id_file, out.open("w", newline="") as handle:
         ids, writer = csv.reader(id_file), csv.writer(handle)
@@ -454,7 +454,7 @@ def track_in_mlflow(env: dict[str, str], record: dict, model, features: Path, ac
             if not accepted:
                 print(f"MLflow run {run.info.run_id}: model refused by the quality gate, not logged or registered")
                 return result
-            X, _ = load_features(features, mode="r")
+            X, _labels = load_features(features, mode="r")
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",

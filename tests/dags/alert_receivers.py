@@ -54,7 +54,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("250 localhost")
             elif verb == "AUTH":
                 # AUTH PLAIN <base64 of "\0user\0password">: the login the relay would check.
-                _, user, password = base64.b64decode(command.split()[2]).decode().split("\0")
+                _authzid, user, password = base64.b64decode(command.split()[2]).decode().split("\0")
                 login = (user, password)
                 self.reply("235 2.7.0 Authentication successful")
             elif verb == "MAIL":

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from mlflow_server import mlflow_server  # noqa: F401  (the fixture; a module of its own)
+from mlflow_server import mlflow_server  # noqa: F401  (the fixture; a module of its own)  # pylint: disable=unused-import
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"

@@ -177,7 +177,7 @@ def test_a_failed_task_posts_json_to_an_http_webhook(probe, receivers, monkeypat
 
 
 def test_a_dead_relay_neither_crashes_the_callback_nor_stops_the_webhook(probe, receivers, monkeypatch, caplog):
-    received, _, web_port = receivers
+    received, _smtp_port, web_port = receivers
     url = f"http://127.0.0.1:{web_port}/services/T000/B000/hook-secret"
     configure(monkeypatch, smtp_port=_closed_port(), webhook_kind="slack", webhook_url=url)
     _failed_run(probe)
@@ -194,7 +194,7 @@ def test_a_dead_relay_neither_crashes_the_callback_nor_stops_the_webhook(probe, 
 
 
 def test_no_channel_configured_logs_the_failure_and_sends_nothing(probe, receivers, monkeypatch, caplog):
-    received, _, _ = receivers
+    received = receivers[0]
     monkeypatch.delenv("AIRFLOW_VAR_MLOPS_ALERTS", raising=False)
     _failed_run(probe)
     assert received.mails == [] and received.posts == []

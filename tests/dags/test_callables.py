@@ -137,7 +137,7 @@ def test_save_features_streams_chunks_to_files(tmp_path):
     assert X.shape == (250, len(train.FEATURES)) and X.dtype == np.float64
     assert np.array_equal(X, np.array([row[1:-1] for row in rows])) and list(y) == [row[-1] for row in rows]
     assert (tmp_path / "f" / "customer_id.csv").read_text().split() == [row[0] for row in rows]
-    mapped, _ = train.load_features(tmp_path / "f", mode="r")
+    mapped, _labels = train.load_features(tmp_path / "f", mode="r")
     assert isinstance(mapped, np.memmap) and np.array_equal(mapped, X)
 
 

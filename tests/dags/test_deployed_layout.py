@@ -58,8 +58,8 @@ def test_the_dags_import_their_modules_from_the_deployed_release(air01):
 
 def test_without_the_pth_line_they_would_not(air01):
     """What the .pth file is for: Airflow alone does not find mlops_alerts in deployed/."""
-    dags, _ = air01
-    _, errors = _parse(dags, "")
+    dags = air01[0]
+    errors = _parse(dags, "")[1]
     assert "No module named 'mlops_alerts'" in errors
 
 

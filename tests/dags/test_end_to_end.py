@@ -142,8 +142,8 @@ def test_ingest_then_train(dags, sql, replica, asset_triggered, monkeypatch, cap
     assert f"batch {batch_a} from the asset event" in "".join(capfd.readouterr())
     trained = _results(sql, batch_a)
     assert len(trained["predictions"]) == len(first["customers"])
-    assert all(0.0 <= probability <= 1.0 for _, probability, _ in trained["predictions"])
-    metrics = {metric: value for metric, value, _, _ in trained["metrics"]}
+    assert all(0.0 <= probability <= 1.0 for _customer, probability, _churned in trained["predictions"])
+    metrics = {row[0]: row[1] for row in trained["metrics"]}
     assert metrics["roc_auc"] >= 0.65 and metrics["test_rows"] > 0
     seed, versions = trained["metrics"][0][2:]
     assert seed == 42 and set(versions) == {"python", "numpy", "scikit-learn"}

@@ -117,7 +117,7 @@ def rendered(tmp_path_factory):
     work = tmp_path_factory.mktemp("alerts")
     (work / "play.yml").write_text(PLAY)
     results = {}
-    for case, (inputs, _, _) in CASES.items():
+    for case, (inputs, *_expected) in CASES.items():
         (work / f"{case}.json").write_text(json.dumps(inputs))
         output = run_playbook_json(
             ["-i", "air01,", "-c", "local", "-e", f"@{work / case}.json", str(work / "play.yml")], work, work
@@ -128,6 +128,6 @@ def rendered(tmp_path_factory):
 
 @pytest.mark.parametrize("case", CASES)
 def test_alert_variables_become_connections_and_the_variable(rendered, case):
-    _, connections, settings = CASES[case]
+    connections, settings = CASES[case][1:]
     assert rendered[case]["connections"] == connections
     assert rendered[case]["settings"] == {"smtp_conn_id": "smtp_default", **settings}
