@@ -42,8 +42,12 @@ install_system_packages() {  # $@: Debian packages
   mapfile -t missing < <(missing_packages "$@")
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # One apt at a time: scripts/test's lanes may both install (apt would fail on its lock).
+    (
+      flock 9
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    ) 9>"${TMPDIR:-/tmp}/datatech-mlops-apt.lock"
   fi
 }
 
