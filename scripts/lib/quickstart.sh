@@ -10,12 +10,15 @@
 # the same command without its confirmation must be refused with Airflow's services
 # untouched, and with --check it must pass and change nothing; after it, a restore made to
 # fail after the stop must start Airflow again and name the safety dump. Then the pipeline's
-# deploy job runs on the same lab (scripts/lib/pipeline.sh: pipeline_deploy_checks).
+# deploy job runs on the same lab (scripts/lib/pipeline.sh: pipeline_deploy_checks), then the
+# ML checklist (docs/ml/checklist.md), and the MLflow artifacts left are archived, lost and
+# restored (docs/operators/mlflow-backup.md) before the checklist's notebook step loads the model.
 # QUICKSTART_DRY_RUN=1 prints the commands it would run, one per line, and runs nothing
 # (tests/unit/docs/test_handbook.py compares them with the pages).
 # QUICKSTART_KEEP_LAB=1 leaves the lab up when a command fails, to look at it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/dags.sh"
 
 DRY_RUN=${QUICKSTART_DRY_RUN:-}
 DB_CONTAINER=datatech-lab-db01
@@ -29,8 +32,13 @@ mapfile -t QUICK < <(doc_commands quickstart.md "quick start")
 mapfile -t BACKUP < <(doc_commands operators/backup.md backup)
 mapfile -t RESTORE < <(doc_commands operators/backup.md restore)
 mapfile -t RESTORE_COPY < <(doc_commands operators/backup.md "restore from a copy")
-if ((${#QUICK[@]} < 2 || ${#BACKUP[@]} == 0 || ${#RESTORE[@]} == 0 || ${#RESTORE_COPY[@]} == 0)); then
-  echo "quickstart: no tested blocks found in docs/quickstart.md or docs/operators/backup.md" >&2
+mapfile -t CHECKLIST < <(doc_commands ml/checklist.md checklist)
+mapfile -t MLFLOW_BACKUP < <(doc_commands operators/mlflow-backup.md "mlflow backup")
+mapfile -t MLFLOW_RESTORE < <(doc_commands operators/mlflow-backup.md "mlflow restore")
+if ((${#QUICK[@]} < 2 || ${#BACKUP[@]} == 0 || ${#RESTORE[@]} == 0 || ${#RESTORE_COPY[@]} == 0 ||
+  ${#CHECKLIST[@]} == 0 || ${#MLFLOW_BACKUP[@]} == 0 || ${#MLFLOW_RESTORE[@]} == 0)); then
+  echo "quickstart: no tested blocks found in docs/quickstart.md, docs/operators/backup.md," \
+    "docs/operators/mlflow-backup.md or docs/ml/checklist.md" >&2
   exit 1
 fi
 LAST=${QUICK[-1]}
@@ -169,6 +177,54 @@ deploy_with_the_pipeline() {
            pipeline_deploy_checks' deploy "$ROOT"
 }
 
+# MLflow's artifacts on air01, one file per line (path and size): taken before they are lost,
+# compared after the restore.
+AIR_CONTAINER=datatech-lab-air01
+ARTIFACTS=/var/lib/mlflow/artifacts
+ARTIFACTS_BEFORE=""
+mlflow_artifacts() { docker exec "$AIR_CONTAINER" find "$ARTIFACTS" -type f -printf '%P %s\n' | sort; }
+
+lose_mlflow_artifacts() {
+  ARTIFACTS_BEFORE=$(mlflow_artifacts)
+  [[ -n $ARTIFACTS_BEFORE ]] || fail "MLflow has no artifacts on air01 to lose (the pipeline's training registers a model)"
+  echo "quickstart: $(wc -l <<<"$ARTIFACTS_BEFORE") artifact files on air01; the folder is emptied"
+  docker exec "$AIR_CONTAINER" find "$ARTIFACTS" -mindepth 1 -delete
+}
+
+expect_mlflow_artifacts_back() {
+  [[ $(mlflow_artifacts) == "$ARTIFACTS_BEFORE" ]] || fail "the restore did not bring back every artifact file: $(diff <(echo "$ARTIFACTS_BEFORE") <(mlflow_artifacts) | head -5)"
+  echo "quickstart: every artifact file is back"
+}
+
+# The checklist's step 2: the template of docs/ml/write-a-dag.md copied into dags/ as it is
+# (the lab's DAGs deploy from there); removed again when the stage ends, however it ends.
+TEMPLATE_DAG="$ROOT/dags/team_daily_spend.py"
+write_template_dag() {
+  python3 - "$ROOT/docs/ml/write-a-dag.md" "$TEMPLATE_DAG" <<'PY'
+import re, sys
+(block,) = re.findall(r"```python\n(.*?)```", open(sys.argv[1]).read(), re.DOTALL)
+open(sys.argv[2], "w").write(block)
+PY
+  echo "quickstart: the template is dags/team_daily_spend.py"
+}
+
+# The checklist's step 7, its Python block as it is, in the DAGs' Python (the client and
+# scikit-learn the page installs) with the lab's settings from docs/ml/experiments.md.
+load_model_as_a_notebook_does() {
+  local code
+  code=$(python3 - "$ROOT/docs/ml/checklist.md" <<'PY'
+import re, sys, textwrap
+page = open(sys.argv[1]).read()
+((indent, block),) = re.findall(r'^( *)```python title="checklist notebook"\n(.*?)^\1```', page, re.DOTALL | re.MULTILINE)
+print(textwrap.dedent(block))
+PY
+  ) || fail "docs/ml/checklist.md has no python block titled 'checklist notebook'"
+  make_dags_venv
+  MLFLOW_TRACKING_URI=http://127.0.0.1:15000 MLFLOW_TRACKING_USERNAME=admin \
+    MLFLOW_TRACKING_PASSWORD="$(cat "$BUILD/lab/secrets/mlflow_admin_password")" MLFLOW_DISABLE_TELEMETRY=true \
+    "$DAGS_VENV/bin/python" -c "$code" || fail "the checklist's notebook step could not load the champion model"
+}
+
 clean_state() {
   log "quickstart: a clean state (no lab, no lab secrets, no fetched backups)"
   bash "$ROOT/scripts/lab" down >/dev/null
@@ -177,6 +233,7 @@ clean_state() {
 
 on_exit() {
   local rc=$?
+  rm -f "$TEMPLATE_DAG"
   if ((rc != 0)) && [[ -z ${QUICKSTART_KEEP_LAB:-} ]]; then
     log "quickstart: failed (exit $rc); the lab goes down (QUICKSTART_KEEP_LAB=1 keeps it)"
     bash "$ROOT/scripts/lab" down >/dev/null 2>&1 || true
@@ -219,6 +276,19 @@ run "$RUN_DAG"
 
 check log "quickstart: the pipeline's deploy job on the same lab (scripts/lib/pipeline.sh)"
 check deploy_with_the_pipeline
+
+check log "quickstart: docs/ml/checklist.md on the same lab (steps 2, 4, 5, 6, 8; 7 after the next part)"
+check write_template_dag
+for command in "${CHECKLIST[@]}"; do run "$command"; done
+
+check log "quickstart: docs/operators/mlflow-backup.md on the same lab"
+for command in "${MLFLOW_BACKUP[@]}"; do run "$command"; done
+check lose_mlflow_artifacts
+for command in "${MLFLOW_RESTORE[@]}"; do run "$command"; done
+check expect_mlflow_artifacts_back
+
+check log "quickstart: docs/ml/checklist.md step 7, the champion loaded from the restored artifacts"
+check load_model_as_a_notebook_does
 
 check log "quickstart: the quick start's last command"
 run "$LAST"

@@ -48,7 +48,7 @@ def stage_commands() -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_the_stage_runs_the_quick_start_then_the_backup_and_restore_in_order():
+def test_the_stage_runs_the_quick_start_then_the_backups_and_restores_in_order():
     quick = quick_start()
     backup = doc_commands.commands(DOCS / "operators" / "backup.md", "backup")
     restore = doc_commands.commands(DOCS / "operators" / "backup.md", "restore")
@@ -64,6 +64,9 @@ def test_the_stage_runs_the_quick_start_then_the_backup_and_restore_in_order():
         RUN_DAG,
         *restore_copy,
         RUN_DAG,
+        *doc_commands.commands(DOCS / "ml" / "checklist.md", "checklist"),
+        *doc_commands.commands(DOCS / "operators" / "mlflow-backup.md", "mlflow backup"),
+        *doc_commands.commands(DOCS / "operators" / "mlflow-backup.md", "mlflow restore"),
         quick[-1],
     ]
 
@@ -88,6 +91,16 @@ def test_backup_and_restore_use_the_playbooks():
     # The copy restored is the one the backup block fetched.
     fetch_dir = re.search(r"airflow_db_backup_fetch_dir=(\S+)", " ".join(doc_commands.commands(page, "backup")))
     assert fetch_dir and any(f"airflow_db_restore_local_file={fetch_dir[1]}" in c for c in copies)
+
+
+def test_mlflow_backup_and_restore_use_the_playbooks_and_the_fetched_copy():
+    page = DOCS / "operators" / "mlflow-backup.md"
+    backup = " ".join(doc_commands.commands(page, "mlflow backup"))
+    restore = " ".join(doc_commands.commands(page, "mlflow restore"))
+    assert "playbooks/mlflow_backup.yml" in backup and "playbooks/mlflow_restore.yml" in restore
+    fetch_dir = re.search(r"mlflow_backup_fetch_dir=(\S+)", backup)
+    assert fetch_dir and f"{fetch_dir[1]}/artifacts-" in restore
+    assert "mlflow_restore_confirm=true" in restore and "mlflow_restore_from_controller=true" in restore
 
 
 def test_doc_commands_reads_only_titled_blocks(tmp_path):
